@@ -1,0 +1,1 @@
+"""Advisories: feed adapters (fetch and parse kept apart) and the normalized knowledge base."""

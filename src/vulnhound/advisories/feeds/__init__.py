@@ -1,0 +1,1 @@
+"""Feed adapters: one module per upstream advisory source."""

@@ -1,0 +1,1 @@
+"""Exports: inventory and findings written in wire formats (JSON, CycloneDX, SPDX, SARIF, ...)."""

@@ -1,0 +1,1 @@
+"""Findings: identity, scoring and lifecycle of what the matcher reports."""

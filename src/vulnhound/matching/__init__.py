@@ -1,0 +1,1 @@
+"""Matching: version schemes and the matcher that joins inventories with advisories."""

@@ -1,0 +1,1 @@
+"""Version schemes: one immutable class per ecosystem scheme, one comparison key each."""

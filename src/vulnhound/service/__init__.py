@@ -1,0 +1,1 @@
+"""Service: store, REST API, scheduler and events."""

@@ -1,0 +1,1 @@
+"""Sources: read-only filesystem views over directories, hosts, images, zips and SBOMs."""
