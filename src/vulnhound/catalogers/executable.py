@@ -1,0 +1,173 @@
+"""Executables without running them: which paths may be binaries (a string test), the format from the magic
+bytes, and the section table of ELF, PE and 64-bit Mach-O files. Used by the Go and Rust binary catalogers."""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+from typing import BinaryIO
+
+# Binaries have no suffix, so the string test is "no dot in the basename" minus places that hold only data.
+# Reading a file is left to catalog(), which looks at 4 magic bytes before anything else.
+_DATA_PREFIXES = (
+    "usr/share/", "usr/include/", "etc/", "var/lib/dpkg/", "var/lib/rpm/", "var/lib/apk/", "lib/apk/",
+    "usr/lib/locale/", "usr/src/", "var/log/", "var/cache/", "proc/", "sys/", "dev/", "usr/lib/sysimage/",
+    "usr/lib/python", "usr/local/lib/python", "usr/lib/ruby/", "usr/share/doc/", "usr/lib/jvm/",
+)
+_DATA_PARTS = ("/.git/", ".dist-info/", ".egg-info/", "/__pycache__/", "/specifications/", "/man/")
+_DATA_NAMES = frozenset({
+    "LICENSE", "LICENCE", "COPYING", "NOTICE", "README", "AUTHORS", "CHANGELOG", "CHANGES", "Makefile",
+    "Dockerfile", "METADATA", "RECORD", "WHEEL", "INSTALLER", "REQUESTED", "PKG-INFO", "Gemfile", "Rakefile",
+    "VERSION", "CONTRIBUTORS", "PATENTS", "MAINTAINERS", "OWNERS", "HEAD", "config", "description", "go.sum",
+})
+
+ELF, PE, MACHO = "elf", "pe", "macho"
+
+
+class ExeError(Exception):
+    """A file that starts like an executable but whose headers are cut or inconsistent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str
+    offset: int  # file offset of the bytes
+    size: int  # bytes in the file
+    addr: int  # virtual address when loaded (ELF/Mach-O; PE: RVA)
+
+
+def wants_executable(path: str) -> bool:
+    """Could ``path`` be a compiled program? String tests only: called for every path of every image."""
+    base = path.rsplit("/", 1)[-1]
+    if base.endswith(".exe"):
+        return True
+    if "." in base or base in _DATA_NAMES or not base:
+        return False
+    p = "/" + path
+    if path.startswith(_DATA_PREFIXES) or any(part in p for part in _DATA_PARTS):
+        return False
+    # npm trees are full of extensionless text files; Go binaries shipped by npm (esbuild) sit under bin/.
+    return "/node_modules/" not in p or "/bin/" in p
+
+
+def sniff(head: bytes) -> str | None:
+    """The executable format from the first 4 bytes, or None. (0xCAFEBABE is skipped: Java classes use it too.)"""
+    if head[:4] == b"\x7fELF":
+        return ELF
+    if head[:2] == b"MZ":
+        return PE
+    if head[:4] in (b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf"):
+        return MACHO
+    return None
+
+
+def seekable(fh: BinaryIO, limit: int) -> BinaryIO:
+    """``fh`` itself when it can seek, else its first ``limit`` bytes in memory."""
+    return fh if fh.seekable() else io.BytesIO(fh.read(limit))
+
+
+def read_at(fh: BinaryIO, offset: int, size: int) -> bytes:
+    fh.seek(offset)
+    data = fh.read(size)
+    if len(data) != size:
+        raise ExeError(f"truncated: wanted {size} bytes at offset {offset}, file has {len(data)}")
+    return data
+
+
+def sections(fh: BinaryIO, fmt: str) -> list[Section]:
+    """The section table; empty when the file has none (stripped section headers). Raises ExeError if cut."""
+    if fmt == ELF:
+        return _elf_sections(fh)
+    if fmt == PE:
+        return _pe_sections(fh)
+    if fmt == MACHO:
+        return _macho_sections(fh)
+    return []
+
+
+def find_section(secs: list[Section], *names: str) -> Section | None:
+    for s in secs:
+        if s.name in names:
+            return s
+    return None
+
+
+def byte_order(fh: BinaryIO, fmt: str) -> str:
+    """struct prefix for the file's endianness."""
+    if fmt == ELF:
+        return ">" if read_at(fh, 5, 1) == b"\x02" else "<"
+    if fmt == MACHO:
+        return ">" if read_at(fh, 0, 4) == b"\xfe\xed\xfa\xcf" else "<"
+    return "<"
+
+
+def _elf_sections(fh: BinaryIO) -> list[Section]:
+    ident = read_at(fh, 0, 16)
+    is64 = ident[4] == 2
+    e = ">" if ident[5] == 2 else "<"
+    if is64:
+        shoff, = struct.unpack(e + "Q", read_at(fh, 0x28, 8))
+        shentsize, shnum, shstrndx = struct.unpack(e + "HHH", read_at(fh, 0x3A, 6))
+    else:
+        shoff, = struct.unpack(e + "I", read_at(fh, 0x20, 4))
+        shentsize, shnum, shstrndx = struct.unpack(e + "HHH", read_at(fh, 0x2E, 6))
+    if shoff == 0 or shnum == 0:
+        return []
+    if shentsize < (64 if is64 else 40) or shnum > 65535 or shstrndx >= shnum:
+        raise ExeError(f"inconsistent ELF section header table (entsize {shentsize}, count {shnum})")
+    table = read_at(fh, shoff, shentsize * shnum)
+    fmt = e + ("IIQQQQ" if is64 else "IIIIII")
+    raw = []
+    for i in range(shnum):
+        name_off, _type, _flags, addr, offset, size = struct.unpack_from(fmt, table, i * shentsize)
+        raw.append((name_off, addr, offset, size, _type))
+    strtab_entry = raw[shstrndx]
+    strtab = read_at(fh, strtab_entry[2], min(strtab_entry[3], 1 << 20))
+    out = []
+    for name_off, addr, offset, size, typ in raw:
+        end = strtab.find(b"\0", name_off)
+        name = strtab[name_off:end if end >= 0 else None].decode("latin-1")
+        # SHT_NOBITS (.bss) occupies no file bytes.
+        out.append(Section(name, offset, 0 if typ == 8 else size, addr))
+    return out
+
+
+def _pe_sections(fh: BinaryIO) -> list[Section]:
+    lfanew, = struct.unpack("<I", read_at(fh, 0x3C, 4))
+    if read_at(fh, lfanew, 4) != b"PE\0\0":
+        return []  # a DOS stub or a random "MZ" file
+    nsect, = struct.unpack("<H", read_at(fh, lfanew + 6, 2))
+    opt_size, = struct.unpack("<H", read_at(fh, lfanew + 20, 2))
+    table = read_at(fh, lfanew + 24 + opt_size, 40 * nsect)
+    out = []
+    for i in range(nsect):
+        name, _vsize, vaddr, raw_size, raw_ptr = struct.unpack_from("<8sIIII", table, i * 40)
+        out.append(Section(name.rstrip(b"\0").decode("latin-1"), raw_ptr, raw_size, vaddr))
+    return out
+
+
+def _macho_sections(fh: BinaryIO) -> list[Section]:
+    e = byte_order(fh, MACHO)
+    ncmds, sizeofcmds = struct.unpack(e + "II", read_at(fh, 16, 8))
+    if sizeofcmds > 16 << 20:
+        raise ExeError(f"Mach-O load commands of {sizeofcmds} bytes")
+    cmds = read_at(fh, 32, sizeofcmds)
+    out = []
+    pos = 0
+    for _ in range(ncmds):
+        if pos + 8 > len(cmds):
+            raise ExeError("Mach-O load commands cut")
+        cmd, cmdsize = struct.unpack_from(e + "II", cmds, pos)
+        if cmdsize < 8:
+            raise ExeError(f"Mach-O load command of size {cmdsize}")
+        if cmd == 0x19 and pos + 72 <= len(cmds):  # LC_SEGMENT_64
+            nsects, = struct.unpack_from(e + "I", cmds, pos + 64)
+            for j in range(nsects):
+                at = pos + 72 + 80 * j
+                if at + 80 > len(cmds):
+                    raise ExeError("Mach-O section table cut")
+                sect, _seg, addr, size, offset = struct.unpack_from(e + "16s16sQQI", cmds, at)
+                out.append(Section(sect.rstrip(b"\0").decode("latin-1"), offset, size, addr))
+        pos += cmdsize
+    return out

@@ -1,0 +1,86 @@
+"""Go binaries: the main module, every dependency module (replacements applied) and the toolchain as ``stdlib``,
+read from the build info the linker embeds (ELF, PE, Mach-O) — the binary is never run.
+
+Which files: ``executable.wants_executable`` (no-suffix names outside data directories, plus ``*.exe``), then the
+first bytes must be an executable magic; only then are section headers read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from vulnhound.catalogers.executable import ExeError, seekable, sniff, wants_executable
+from vulnhound.catalogers.golang.buildinfo import BuildInfo, Module, read_buildinfo
+from vulnhound.catalogers.golang.module import go_purl, go_tag_to_semver
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.lockfile import lang_package
+from vulnhound.inventory.model import GOLANG, CatalogIssue, Package
+from vulnhound.sources.interface import FileView
+
+NAME = "go-binary"
+MIN_SIZE = 1024  # smaller than any linked Go program
+DEVEL = "(devel)"  # the main module's version when built from a checkout without a release tag
+
+
+class GoBinaryCataloger(Cataloger):
+    name = NAME
+
+    def wants(self, path: str) -> bool:
+        return wants_executable(path)
+
+    def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
+        result = CatalogResult()
+        for path in paths:
+            meta = view.meta(path)
+            if meta is None or meta.kind != "file" or meta.size < MIN_SIZE:
+                continue
+            try:
+                with view.open(path) as raw:
+                    fmt = sniff(raw.read(4))
+                    if fmt is None:
+                        continue
+                    fh = seekable(raw, ctx.max_file_size)
+                    info = read_buildinfo(fh, fmt, min(meta.size, ctx.max_file_size))
+            except ExeError as exc:
+                result.issues.append(CatalogIssue(NAME, path, f"Go build info unreadable: {exc}"))
+                continue
+            except OSError as exc:
+                result.issues.append(CatalogIssue(NAME, path, f"unreadable: {exc}"))
+                continue
+            if info is not None:
+                if info.located_by == "scan":
+                    result.issues.append(CatalogIssue(NAME, path, "no section table (cut or stripped): build info "
+                                                      "found by scanning", severity="note"))
+                result.packages.extend(packages_of(info, path))
+        return result
+
+
+def packages_of(info: BuildInfo, path: str) -> list[Package]:
+    """stdlib, the main module and the dependencies of one binary."""
+    arch = info.settings.get("GOARCH")
+    out: list[Package] = []
+    std = go_tag_to_semver(info.go_version)
+    if std is not None:
+        out.append(_pkg("stdlib", std, path, arch, go_version=info.go_version))
+    if info.main is not None and info.main.path:
+        version = info.main.version or DEVEL
+        out.append(_pkg(info.main.path, version, path, arch, main=True, devel=version == DEVEL or None,
+                        go_version=info.go_version, build=dict(info.settings) or None))
+    for dep in info.deps:
+        out.append(_dep(dep, path, arch))
+    return out
+
+
+def _dep(dep: Module, path: str, arch: str | None) -> Package:
+    rep = dep.replace
+    # A local-directory replacement has no module identity of its own: keep the required module and say so.
+    if rep is not None and rep.version:
+        return _pkg(rep.path, rep.version, path, arch, h1=rep.sum, replaces=f"{dep.path}@{dep.version}")
+    return _pkg(dep.path, dep.version, path, arch, h1=dep.sum, replaced_by_dir=rep.path if rep else None)
+
+
+def _pkg(module: str, version: str, path: str, arch: str | None, **metadata: Any) -> Package:
+    p = lang_package(module, version, GOLANG, go_purl(module, version), NAME, path, "GOBINARY", **metadata)
+    p.arch = arch
+    return p

@@ -1,0 +1,47 @@
+"""Helpers shared by the language catalogers (Go, Java, Ruby, Rust, PHP, .NET): bounded reads that turn
+problems into CatalogIssues, one way to build a language Package, and a summary used by tests and debugging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vulnhound.catalogers.interface import CatalogContext, CatalogResult
+from vulnhound.inventory.model import CatalogIssue, Location, Package
+from vulnhound.sources.interface import FileView, ViewError
+
+
+def is_symlink(view: FileView, path: str) -> bool:
+    """Symlinked copies (``foo.jar -> foo-1.2.jar``) would report the same package twice: read the target only."""
+    meta = view.meta(path)
+    return meta is not None and meta.kind == "symlink"
+
+
+def read_limited(view: FileView, path: str, ctx: CatalogContext, cataloger: str, result: CatalogResult,
+                 limit: int | None = None) -> bytes | None:
+    """The file's bytes, or None with a note (too big) or an error (unreadable) added to ``result``."""
+    limit = ctx.max_file_size if limit is None else limit
+    meta = view.meta(path)
+    if meta is not None and meta.kind == "file" and meta.size > limit:
+        result.issues.append(CatalogIssue(cataloger, path, f"skipped: {meta.size} bytes is over the {limit} byte limit",
+                                          severity="note"))
+        return None
+    try:
+        return view.read_bytes(path, limit)
+    except ViewError:
+        result.issues.append(CatalogIssue(cataloger, path, f"skipped: over the {limit} byte limit", severity="note"))
+    except OSError as exc:
+        result.issues.append(CatalogIssue(cataloger, path, f"unreadable: {exc}"))
+    return None
+
+
+def lang_package(name: str, version: str, type: str, purl: str, found_by: str, path: str, package_manager: str,
+                 dev: bool = False, **metadata: Any) -> Package:
+    """A language package located at ``path``; metadata entries that are None are left out."""
+    return Package(name=name, version=version, type=type, purl=purl, found_by=found_by,
+                   locations=[Location(path)], package_manager=package_manager, dev=dev,
+                   metadata={k: v for k, v in metadata.items() if v is not None})
+
+
+def summarize(packages: list[Package]) -> list[list[Any]]:
+    """(name, version, type, purl, dev) rows, sorted: the shape of the checked-in expected outputs."""
+    return sorted([p.name, p.version, p.type, p.purl, p.dev] for p in packages)

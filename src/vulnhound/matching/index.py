@@ -1,0 +1,86 @@
+"""What the matcher needs from the knowledge base, as a protocol, plus an in-memory implementation.
+
+The store (``advisories.store``) answers these lookups with indexed queries; ``MemoryIndex`` answers them from
+a list of parsed records (tests, SBOM scans against a small snapshot, the accuracy gate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from vulnhound.advisories.grouping import AliasGroups
+from vulnhound.advisories.model import Advisory, Affected, EpssScore, KevEntry
+from vulnhound.matching.keys import normalize_name
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    advisory: Advisory
+    affected: Affected
+    operation: int | None = None  # knowledge-base update operation that last wrote the record
+
+
+class AdvisoryIndex(Protocol):
+    def candidates(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[Candidate]]:
+        """(ecosystem, normalized name) → affected entries of non-withdrawn advisories."""
+        ...
+
+    def group_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """advisory id or alias → vulnerability group id."""
+        ...
+
+    def group_records(self, group_ids: Iterable[str]) -> dict[str, list[Advisory]]:
+        """group id → every record of the group (all sources: NVD, GHSA, distro, ...)."""
+        ...
+
+    def kev(self, cve_ids: Iterable[str]) -> dict[str, KevEntry]: ...
+
+    def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]: ...
+
+
+class MemoryIndex:
+    """An AdvisoryIndex over records held in memory."""
+
+    def __init__(
+        self,
+        advisories: Iterable[Advisory],
+        kev: Iterable[KevEntry] = (),
+        epss: Iterable[EpssScore] = (),
+    ) -> None:
+        self._by_key: dict[tuple[str, str], list[Candidate]] = {}
+        self._records: dict[str, list[Advisory]] = {}
+        groups = AliasGroups()
+        for adv in advisories:
+            groups.add(adv.id, adv.aliases)
+            self._records.setdefault(adv.id, []).append(adv)
+            if adv.withdrawn is not None:
+                continue
+            for aff in adv.affected:
+                key = (aff.ecosystem, normalize_name(aff.ecosystem, aff.name))
+                self._by_key.setdefault(key, []).append(Candidate(adv, aff))
+        self._group = groups.mapping()
+        self._members: dict[str, list[str]] = {}
+        for member, gid in self._group.items():
+            self._members.setdefault(gid, []).append(member)
+        self._kev = {k.cve_id: k for k in kev}
+        self._epss = {e.cve_id: e for e in epss}
+
+    def candidates(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[Candidate]]:
+        return {k: self._by_key[k] for k in keys if k in self._by_key}
+
+    def group_of(self, ids: Iterable[str]) -> dict[str, str]:
+        return {i: self._group.get(i, i) for i in ids}
+
+    def group_records(self, group_ids: Iterable[str]) -> dict[str, list[Advisory]]:
+        out: dict[str, list[Advisory]] = {}
+        for gid in group_ids:
+            out[gid] = [r for m in self._members.get(gid, [gid]) for r in self._records.get(m, [])]
+        return out
+
+    def kev(self, cve_ids: Iterable[str]) -> dict[str, KevEntry]:
+        return {c: self._kev[c] for c in cve_ids if c in self._kev}
+
+    def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]:
+        return {c: self._epss[c] for c in cve_ids if c in self._epss}

@@ -1,0 +1,221 @@
+"""The matcher: inventory × knowledge base → findings, each carrying the reason it matched.
+
+Prefilter by (ecosystem, name) through the index, then an authoritative check of every candidate range with
+the ecosystem's version scheme. One finding per (vulnerability group, package instance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from vulnhound.advisories.model import Advisory, Severity, VendorStatus
+from vulnhound.findings.model import (
+    CvssEntry,
+    Finding,
+    FindingType,
+    FixAvailable,
+    PackageVulnerabilityDetails,
+    Provenance,
+    SeverityLevel,
+    Unmatched,
+    VulnerablePackage,
+)
+from vulnhound.findings.remediation import remediation_for
+from vulnhound.findings.scoring import choose_severity, level_of, risk_score
+from vulnhound.inventory.model import Inventory, Package
+from vulnhound.matching.index import AdvisoryIndex, Candidate
+from vulnhound.matching.keys import LookupKey, Unsupported, distro_ecosystems, keys_for
+from vulnhound.matching.ranges import evaluate
+
+UNFIXED_STATUSES = frozenset(
+    {VendorStatus.UNFIXED, VendorStatus.NO_DSA, VendorStatus.IGNORED, VendorStatus.POSTPONED,
+     VendorStatus.WONT_FIX, VendorStatus.END_OF_LIFE, VendorStatus.UNDETERMINED}
+)
+DISTRO_SOURCES_PREFIXES = ("debian", "ubuntu", "alpine", "osv:Debian", "osv:Ubuntu", "osv:Alpine", "osv:AlmaLinux",
+                           "osv:Rocky", "almalinux", "rocky")
+
+
+@dataclass(slots=True)
+class Match:
+    package: Package
+    key: LookupKey
+    candidate: Candidate
+    reason: str
+    fixed_version: str | None
+
+
+@dataclass(slots=True)
+class MatchResult:
+    findings: list[Finding] = field(default_factory=list)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def match_inventory(inv: Inventory, index: AdvisoryIndex, resource_id: str = "") -> MatchResult:
+    result = MatchResult()
+    if inv.os is not None and any(p.type in ("deb", "rpm", "apk") for p in inv.packages):
+        if not distro_ecosystems(inv.os):
+            result.warnings.append(
+                f"{inv.os.pretty_name or inv.os.id} {inv.os.version_id or ''}: no advisory source for this "
+                "distribution release; its OS packages were NOT checked"
+            )
+    pkg_keys: list[tuple[Package, LookupKey]] = []
+    for pkg in inv.packages:
+        try:
+            for key in keys_for(pkg, inv.os):
+                pkg_keys.append((pkg, key))
+        except Unsupported as exc:
+            if not pkg.os_owned_by:
+                result.unmatched.append(Unmatched(pkg.id, pkg.name, pkg.version, str(exc)))
+    cands = index.candidates({(k.ecosystem, k.name) for _, k in pkg_keys})
+    matches = []
+    for pkg, key in pkg_keys:
+        for cand in cands.get((key.ecosystem, key.name), ()):
+            verdict = evaluate(cand.affected, key.version, key.ecosystem)
+            if verdict.affected is None:
+                result.unmatched.append(Unmatched(pkg.id, pkg.name, key.version, verdict.reason, cand.advisory.id))
+            elif verdict.affected:
+                matches.append(Match(pkg, key, cand, verdict.reason, verdict.fixed_version))
+    result.findings = _findings(matches, index, resource_id)
+    result.stats = {"packages": len(inv.packages), "lookups": len(pkg_keys), "matches": len(matches),
+                    "findings": len(result.findings), "unmatched": len(result.unmatched)}
+    return result
+
+
+def _findings(matches: Sequence[Match], index: AdvisoryIndex, resource_id: str) -> list[Finding]:
+    ids = {m.candidate.advisory.id for m in matches}
+    group_of = index.group_of(ids)
+    by_group: dict[tuple[str, str], list[Match]] = {}
+    for m in matches:
+        by_group.setdefault((group_of.get(m.candidate.advisory.id, m.candidate.advisory.id), m.package.id), []).append(m)
+    records = index.group_records({g for g, _ in by_group})
+    cves = {i for g, _ in by_group for r in records.get(g, []) for i in (r.id, *r.aliases) if i.startswith("CVE-")}
+    cves |= {g for g, _ in by_group if g.startswith("CVE-")}
+    kev = index.kev(cves)
+    epss = index.epss(cves)
+    out = [_finding(gid, ms, records.get(gid, []), kev, epss, resource_id) for (gid, _), ms in by_group.items()]
+    out.sort(key=lambda f: (-f.severity.rank, -f.risk_score, f.title))
+    return out
+
+
+def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict, epss: dict, resource_id: str) -> Finding:  # type: ignore[type-arg]
+    pkg = ms[0].package
+    matched = [m.candidate.advisory for m in ms]
+    all_records = {(a.source, a.id): a for a in [*matched, *group]}.values()
+    aliases = sorted({i for a in all_records for i in (a.id, *a.aliases)} - {gid})
+    related = sorted({i for a in all_records for i in a.related})
+    cve_ids = [i for i in (gid, *aliases) if i.startswith("CVE-")]
+
+    vendor, ghsa, nvd, other = [], [], [], []
+    for a in all_records:
+        sevs = [*a.severities, *(s for m in ms if m.candidate.advisory is a for s in m.candidate.affected.severities)]
+        for s in sevs:
+            bucket = _bucket(a, s, pkg)
+            {"vendor": vendor, "ghsa": ghsa, "nvd": nvd, "other": other}[bucket].append(s)
+    chosen = choose_severity(vendor, ghsa, nvd, other)
+    k = next((kev[c] for c in cve_ids if c in kev), None)
+    e = max((epss[c] for c in cve_ids if c in epss), key=lambda s: s.score, default=None)
+
+    fixes = [m.fixed_version for m in ms]
+    fixed = _best_fix([f for f in fixes if f])
+    fix_available = FixAvailable.YES if all(fixes) else (FixAvailable.PARTIAL if any(fixes) else FixAvailable.NO)
+    statuses = {m.candidate.affected.status for m in ms}
+    status = _strongest_status(statuses)
+    primary = _primary_record(matched, group)
+    title_pkg = pkg.name if not pkg.source_name or pkg.source_name == pkg.name else f"{pkg.name}, {pkg.source_name}"
+    remediation = remediation_for(pkg, fixed)
+    fid = hashlib.sha256(f"{resource_id}\x00{gid}\x00{pkg.id}".encode()).hexdigest()[:32]
+    details = PackageVulnerabilityDetails(
+        vulnerability_id=gid,
+        source=primary.source,
+        aliases=tuple(aliases),
+        related=tuple(related),
+        source_url=primary.references[0].url if primary.references else None,
+        reference_urls=tuple(sorted({r.url for a in all_records for r in a.references}))[:50],
+        cwes=tuple(sorted({c for a in all_records for c in a.cwes})),
+        vendor_severity=next((s.rating for s in vendor if s.rating), None),
+        cvss=[CvssEntry(s.source, _cvss_version(s), s.vector or "", s.score or 0.0)
+              for s in [*vendor, *ghsa, *nvd, *other] if s.vector and s.score is not None],
+        vulnerable_packages=[VulnerablePackage(
+            name=pkg.name, version=pkg.version, epoch=pkg.epoch, release=pkg.release, arch=pkg.arch,
+            package_manager=pkg.package_manager, purl=pkg.purl, file_path=pkg.path, source_layer_hash=pkg.layer,
+            fixed_in_version=fixed or "NotAvailable", remediation=remediation, package_id=pkg.id)],
+        provenance=[Provenance(
+            advisory_id=m.candidate.advisory.id, advisory_source=m.candidate.advisory.source,
+            ecosystem=m.key.ecosystem, package_name=m.key.name, installed_version=m.key.version, rule=m.reason,
+            vendor_status=m.candidate.affected.status.value, vendor_status_reason=m.candidate.affected.status_reason,
+            update_operation=m.candidate.operation) for m in ms],
+        vendor_status=status.value,
+        vendor_created_at=primary.published.isoformat() if primary.published else None,
+        vendor_updated_at=primary.modified.isoformat() if primary.modified else None,
+    )
+    ratings = [{"source": s.source, "type": s.type, "vector": s.vector, "score": s.score, "rating": s.rating,
+                "level": (lvl.value if (lvl := level_of(s)) else None)} for s in [*vendor, *ghsa, *nvd, *other]]
+    return Finding(
+        id=fid,
+        type=FindingType.PACKAGE_VULNERABILITY,
+        title=f"{gid} - {title_pkg}",
+        description=(primary.summary or primary.details or _first_text(all_records) or "")[:4000],
+        severity=chosen.level,
+        severity_source=chosen.source,
+        severity_ratings=ratings,
+        risk_score=risk_score(chosen.base_score, chosen.level, e, k),
+        fix_available=fix_available,
+        exploit_available=k is not None,
+        kev=None if k is None else {"cveId": k.cve_id, "dateAdded": k.date_added, "dueDate": k.due_date,
+                                    "ransomwareUse": k.ransomware_use, "requiredAction": k.required_action},
+        epss=None if e is None else {"score": e.score, "percentile": e.percentile, "date": e.score_date,
+                                     "modelVersion": e.model_version},
+        remediation=remediation,
+        package=details,
+    )
+
+
+def _bucket(adv: Advisory, sev: Severity, pkg: Package) -> str:
+    src = (sev.source or adv.source).lower()
+    if pkg.type in ("deb", "rpm", "apk") and (src.startswith(DISTRO_SOURCES_PREFIXES) or
+                                             adv.source.startswith(DISTRO_SOURCES_PREFIXES)):
+        return "vendor"
+    if "ghsa" in src or adv.id.startswith("GHSA-"):
+        return "ghsa"
+    if src.startswith("nvd") or adv.source == "nvd":
+        return "nvd"
+    return "other"
+
+
+def _cvss_version(s: Severity) -> str:
+    if s.vector and s.vector.startswith("CVSS:"):
+        return s.vector.split("/", 1)[0][5:]
+    return {"CVSS_V2": "2.0", "CVSS_V3": "3.1", "CVSS_V4": "4.0"}.get(s.type, "")
+
+
+def _best_fix(fixes: list[str]) -> str | None:
+    # The packages of one finding share one scheme; the lowest listed fix is the one to reach first.
+    return sorted(set(fixes), key=len)[0] if fixes else None
+
+
+def _strongest_status(statuses: set[VendorStatus]) -> VendorStatus:
+    order = [VendorStatus.AFFECTED, VendorStatus.FIXED, VendorStatus.UNFIXED, VendorStatus.UNDETERMINED,
+             VendorStatus.POSTPONED, VendorStatus.NO_DSA, VendorStatus.IGNORED, VendorStatus.WONT_FIX,
+             VendorStatus.END_OF_LIFE]
+    for s in order:
+        if s in statuses:
+            return s
+    return next(iter(statuses))
+
+
+def _primary_record(matched: list[Advisory], group: list[Advisory]) -> Advisory:
+    return matched[0]
+
+
+def _first_text(records: object) -> str | None:
+    for a in records:  # type: ignore[attr-defined]
+        if a.summary or a.details:
+            return str(a.summary or a.details)
+    return None
+
+
+__all__ = ["Match", "MatchResult", "SeverityLevel", "match_inventory"]
