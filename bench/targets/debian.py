@@ -33,17 +33,27 @@ def _run(cmd: list[str], **kw: object) -> None:
     subprocess.run(cmd, check=True, **kw)  # type: ignore[call-overload]
 
 
+# The package the image's third layer purges (its files become whiteouts, its status entry disappears).
+PURGED_PACKAGE = "rsync"
+STAMP = ".vulnhound-built"
+
+
 def build_rootfs(dest: Path, packages: tuple[str, ...] | list[str] = EXTRA_PACKAGES) -> Path:
-    """debootstrap bookworm into ``dest`` (idempotent: a finished build leaves ``dest/.vulnhound-built``)."""
-    stamp = dest / ".vulnhound-built"
+    """debootstrap bookworm into ``dest`` (idempotent: a finished build leaves ``dest/.vulnhound-built``).
+
+    Also keeps ``<dest>-base``: the minbase tree before the extra packages, the image's first layer."""
+    stamp = dest / STAMP
     if stamp.exists():
         return dest
     tmp = dest.with_name(dest.name + ".partial")
-    if tmp.exists():
-        _umount(tmp / "proc")
-        shutil.rmtree(tmp)
+    base = dest.with_name(dest.name + "-base")
+    for old in (tmp, base):
+        if old.exists():
+            _umount(old / "proc")
+            shutil.rmtree(old)
     _run(["debootstrap", "--variant=minbase", "--arch=amd64", "bookworm", str(tmp), mirror()],
          stdout=subprocess.DEVNULL)
+    _run(["cp", "-a", str(tmp), str(base)])
     policy = tmp / "usr/sbin/policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
@@ -66,6 +76,43 @@ def build_rootfs(dest: Path, packages: tuple[str, ...] | list[str] = EXTRA_PACKA
     return dest
 
 
+def build_purged(rootfs: Path, dest: Path, package: str = PURGED_PACKAGE) -> Path:
+    """A copy of ``rootfs`` with ``package`` purged by dpkg itself (the image's third layer)."""
+    if (dest / STAMP).exists():
+        return dest
+    tmp = dest.with_name(dest.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    _run(["cp", "-a", str(rootfs), str(tmp)])
+    (tmp / STAMP).unlink()
+    _run(["chroot", str(tmp), "dpkg", "--purge", package], stdout=subprocess.DEVNULL)
+    tmp.rename(dest)
+    (dest / STAMP).write_text("ok\n")
+    return dest
+
+
+def build_distroless(rootfs: Path, dest: Path) -> Path:
+    """A copy of ``rootfs``'s dpkg data in the distroless layout: ``var/lib/dpkg/status.d/<pkg>`` files and no
+    ``status`` (only the files a scanner reads are copied: os-release and the dpkg database)."""
+    if (dest / STAMP).exists():
+        return dest
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "etc").mkdir(parents=True)
+    (dest / "usr/lib").mkdir(parents=True)
+    shutil.copy(rootfs / "usr/lib/os-release", dest / "usr/lib/os-release")
+    (dest / "etc/os-release").symlink_to("../usr/lib/os-release")
+    shutil.copy(rootfs / "etc/debian_version", dest / "etc/debian_version")
+    statusd = dest / "var/lib/dpkg/status.d"
+    statusd.mkdir(parents=True)
+    text = (rootfs / "var/lib/dpkg/status").read_text()
+    for stanza in text.strip().split("\n\n"):
+        name = next(line.split(":", 1)[1].strip() for line in stanza.splitlines() if line.startswith("Package:"))
+        (statusd / name).write_text(stanza + "\n")
+    (dest / STAMP).write_text("ok\n")
+    return dest
+
+
 def _umount(path: Path) -> None:
     subprocess.run(["umount", "-l", str(path)], stderr=subprocess.DEVNULL, check=False)
 
@@ -74,6 +121,8 @@ if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ".targets/debian-rootfs")
     out.parent.mkdir(parents=True, exist_ok=True)
     build_rootfs(out)
+    build_purged(out, out.with_name(out.name + "-purged"))
+    build_distroless(out, out.with_name(out.name + "-distroless"))
     n = subprocess.run(["dpkg-query", "--admindir", str(out / "var/lib/dpkg"), "-W"], capture_output=True,
                        text=True, check=True).stdout.count("\n")
     print(f"{out}: {n} packages")

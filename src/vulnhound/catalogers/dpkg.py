@@ -23,10 +23,11 @@ INFO = "var/lib/dpkg/info/"
 
 NOT_ON_DISK = frozenset({"not-installed", "config-files"})
 _FIELDS = frozenset({"package", "status", "version", "architecture", "source", "maintainer"})
-# deb822 paragraphs are separated by lines that are empty or hold only spaces/tabs.
-_SEPARATOR = re.compile(r"\n(?:[ \t]*\n)+")
+# deb822 paragraphs are separated by lines that are empty or hold only spaces/tabs (and CR: CRLF files).
+_SEPARATOR = re.compile(r"\n(?:[ \t\r]*\n)+")
 # dpkg's own rule for package names (lib/dpkg/parsehelp.c pkg_name_is_illegal), a little looser on case.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+.\-]*$")
+_VERSION = re.compile(r"^\S+$")
 _SOURCE = re.compile(r"^(\S+)(?:\s*\((\S+)\))?\s*$")
 
 
@@ -65,7 +66,7 @@ def _one(chunk: str, line: int) -> Iterator[Stanza]:
             continue
         key = key.lower()
         if key in _FIELDS:
-            fields[key] = value.strip()
+            fields.setdefault(key, value.strip())  # dpkg rejects duplicates; the first one stands
     yield Stanza(fields, line, bad)
 
 
@@ -94,7 +95,9 @@ class DpkgCataloger(Cataloger):
         try:
             data = view.read_bytes(path, max_size=ctx.max_file_size)
         except (OSError, ViewError) as exc:
-            result.issues.append(CatalogIssue(self.name, path, f"cannot read: {exc}", severity="note"))
+            # too big is a policy skip (note); unreadable loses every record in it (error)
+            severity = "note" if isinstance(exc, ViewError) else "error"
+            result.issues.append(CatalogIssue(self.name, path, f"cannot read: {exc}", severity=severity))
             return
         text = data.decode("utf-8", errors="replace")
         if "\x00" in text:
@@ -111,26 +114,30 @@ class DpkgCataloger(Cataloger):
     def _package(self, st: Stanza, path: str, os: OSInfo | None, result: CatalogResult) -> Package | None:
         f = st.fields
         name, version = f.get("package", ""), f.get("version", "")
-        if st.bad_line is not None:
-            result.issues.append(CatalogIssue(self.name, path, f"malformed line ignored in stanza {name!r}",
-                                              offset=st.bad_line))
         status = f.get("status", "install ok installed").split()
         # distroless status.d stanzas have no Status: every one of them is installed
         if len(status) == 3 and status[2] in NOT_ON_DISK:
             return None
         if not name or not version:
             missing = "Package" if not name else "Version"
-            result.issues.append(CatalogIssue(self.name, path, f"stanza without {missing} field", offset=st.line))
+            also = f" (malformed line {st.bad_line})" if st.bad_line is not None else ""
+            result.issues.append(CatalogIssue(self.name, path, f"stanza without {missing} field{also}",
+                                              offset=st.line))
             return None
-        if not _NAME.match(name) or any(c.isspace() for c in version):
+        if st.bad_line is not None:
+            result.issues.append(CatalogIssue(self.name, path, f"malformed line ignored in stanza {name!r}",
+                                              offset=st.bad_line))
+        if not _NAME.match(name) or not _VERSION.match(version):
             result.issues.append(CatalogIssue(self.name, path, f"invalid package name or version: {name!r} "
                                               f"{version!r}", offset=st.line))
             return None
         source_name, source_version = name, version
+        purl_source: tuple[str | None, str | None] = (None, None)
         if src := f.get("source"):
             m = _SOURCE.match(src)
             if m:
                 source_name, source_version = m.group(1), m.group(2) or version
+                purl_source = (m.group(1), m.group(2))
         arch = f.get("architecture") or None
         epoch = None
         if ":" in version:
@@ -142,7 +149,7 @@ class DpkgCataloger(Cataloger):
         if len(status) != 3 or status[2] != "installed":
             meta["dpkg_status"] = " ".join(status)
         return Package(
-            name=name, version=version, type=DEB, purl=deb_purl(os, name, version, arch, source_name),
+            name=name, version=version, type=DEB, purl=deb_purl(os, name, version, arch, *purl_source),
             found_by=self.name, locations=[Location(path)], arch=arch, epoch=epoch, release=release,
             source_name=source_name, source_version=source_version, package_manager="OS",
             maintainer=f.get("maintainer") or None, metadata=meta,
@@ -165,35 +172,27 @@ class DpkgCataloger(Cataloger):
                 return
             files = _md5sums_paths(text) if cand.endswith(".md5sums") else _list_paths(text)
             pkg.files = tuple(files)
-            owned = result.owned_files
-            for p in files:
-                owned.setdefault(p, pkg.name)
+            # shared directories ("usr/bin") end up with the last package that lists them; files rarely clash
+            result.owned_files.update(dict.fromkeys(files, pkg.name))
             return
 
 
-def _clean(p: str) -> str:
-    # the slow path only for odd entries: "//", "/./", "..", trailing "/"
-    if "//" in p or "/." in p or p.endswith("/"):
-        return normalize(p)
-    return p.lstrip("/")
-
-
 def _list_paths(text: str) -> list[str]:
-    out = []
-    for line in text.split("\n"):
-        if line and line != "/.":
-            p = _clean(line)
-            if p:
-                out.append(p)
-    return out
+    lines = [line for line in text.split("\n") if line and line != "/."]
+    return _clean(lines)
 
 
 def _md5sums_paths(text: str) -> list[str]:
-    out = []
-    for line in text.split("\n"):
-        _, sep, rest = line.partition("  ")
-        if sep and rest:
-            p = _clean(rest)
-            if p:
-                out.append(p)
+    return _clean([rest for _, sep, rest in (line.partition("  ") for line in text.split("\n")) if sep and rest])
+
+
+def _clean(paths: list[str]) -> list[str]:
+    """Root-relative paths without a leading slash. dpkg writes clean absolute paths, so a cheap per-entry test
+    picks the fast path; anything odd ("//", "." or ".." components, a trailing "/") is normalized carefully."""
+    out: list[str] = []
+    for p in paths:
+        if p[0] == "/" and "/." not in p and "//" not in p and p[-1] != "/":
+            out.append(p[1:])
+        elif n := normalize(p):
+            out.append(n)
     return out

@@ -68,11 +68,13 @@ def seekable(fh: BinaryIO, limit: int) -> BinaryIO:
 
 
 def read_at(fh: BinaryIO, offset: int, size: int) -> bytes:
+    """Exactly ``size`` bytes at ``offset``. Offsets and sizes come from the file itself, so they are checked
+    against its length before anything is allocated or sought."""
+    end = fh.seek(0, io.SEEK_END)
+    if offset < 0 or size < 0 or offset + size > end:
+        raise ExeError(f"truncated: wanted {size} bytes at offset {offset}, file has {end}")
     fh.seek(offset)
-    data = fh.read(size)
-    if len(data) != size:
-        raise ExeError(f"truncated: wanted {size} bytes at offset {offset}, file has {len(data)}")
-    return data
+    return fh.read(size)
 
 
 def sections(fh: BinaryIO, fmt: str) -> list[Section]:

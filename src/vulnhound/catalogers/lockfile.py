@@ -3,9 +3,11 @@ problems into CatalogIssues, one way to build a language Package, and a summary 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from vulnhound.catalogers.interface import CatalogContext, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
 from vulnhound.inventory.model import CatalogIssue, Location, Package
 from vulnhound.sources.interface import FileView, ViewError
 
@@ -27,8 +29,8 @@ def read_limited(view: FileView, path: str, ctx: CatalogContext, cataloger: str,
         return None
     try:
         return view.read_bytes(path, limit)
-    except ViewError:
-        result.issues.append(CatalogIssue(cataloger, path, f"skipped: over the {limit} byte limit", severity="note"))
+    except ViewError as exc:  # grew past the limit since meta(), or a link leading nowhere readable
+        result.issues.append(CatalogIssue(cataloger, path, f"skipped: {exc}", severity="note"))
     except OSError as exc:
         result.issues.append(CatalogIssue(cataloger, path, f"unreadable: {exc}"))
     return None
@@ -45,3 +47,23 @@ def lang_package(name: str, version: str, type: str, purl: str, found_by: str, p
 def summarize(packages: list[Package]) -> list[list[Any]]:
     """(name, version, type, purl, dev) rows, sorted: the shape of the checked-in expected outputs."""
     return sorted([p.name, p.version, p.type, p.purl, p.dev] for p in packages)
+
+
+def summarize_dir(root: str, catalogers: Sequence[Cataloger], max_file_size: int | None = None) -> dict[str, Any]:
+    """Run ``catalogers`` over a directory: sorted package rows and (path, severity) of every issue.
+    The test cases' expected.json files hold exactly this."""
+    from vulnhound.inventory.build import catalog_view
+    from vulnhound.sources.directory import DirView
+
+    ctx = CatalogContext() if max_file_size is None else CatalogContext(max_file_size=max_file_size)
+    inv = catalog_view(DirView(root), catalogers, ctx)
+    return {"packages": summarize(inv.packages), "issues": sorted([i.path, i.severity] for i in inv.issues)}
+
+
+def dump_summary(summary: dict[str, Any]) -> str:
+    """JSON with one row per line, so that expected outputs read (and diff) well."""
+    parts = []
+    for key, rows in summary.items():
+        body = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in rows)
+        parts.append(f' "{key}": [\n{body}\n ]' if rows else f' "{key}": []')
+    return "{\n" + ",\n".join(parts) + "\n}\n"

@@ -30,9 +30,9 @@ def main(
 
 def _register() -> None:
     # The one list of command modules; each exposes ``register(app)``.
-    from vulnhound.cli import sbom
+    from vulnhound.cli import db, sbom, scan
 
-    for module in (sbom,):
+    for module in (sbom, scan, db):
         module.register(app)
 
 

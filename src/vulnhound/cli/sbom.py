@@ -1,42 +1,106 @@
-"""``vulnhound sbom TARGET``: print or write the inventory of a source."""
+"""``vulnhound sbom TARGET``: print or write the inventory of a source (table, native JSON, CycloneDX, SPDX)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 
 import typer
 
-from vulnhound.inventory.build import build_inventory
-from vulnhound.sources.interface import SourceError
+from vulnhound.exports.inventory_formats import FORMATS, UnknownFormat, check_format
+from vulnhound.inventory.model import Inventory
+from vulnhound.sources.interface import SourceError, ViewError
 from vulnhound.sources.resolve import SourceOptions, open_source
+
+TARGET_HELP = ("dir:PATH, host:, oci-dir:PATH, oci-archive:TAR, docker-archive:TAR, registry:REF, zip:ZIP, "
+               "function:ZIP, sbom:FILE, or a bare path.")
+
+
+def _format(value: str) -> str:
+    try:
+        return check_format(value)
+    except UnknownFormat as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def sbom(
-    target: str = typer.Argument(..., help="dir:PATH, host:, oci-dir:PATH, oci-archive:TAR, docker-archive:TAR, "
-                                           "registry:REF, zip:ZIP, function:ZIP, sbom:FILE, or a bare path."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table|json|cyclonedx|spdx-json"),
+    target: str = typer.Argument(..., help=TARGET_HELP),
+    fmt: str = typer.Option("table", "--format", "-f", callback=_format, help="|".join(FORMATS)),
     output: str | None = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or warnings on stderr."),
+    include_files: bool = typer.Option(False, "--include-files", help="List each package's files (json only)."),
     platform: str = typer.Option("linux/amd64", "--platform", help="Platform to pick from a multi-platform image."),
     insecure: bool = typer.Option(False, "--insecure", help="Plain HTTP / unverified TLS for registries."),
+    layer: list[str] = typer.Option([], "--layer", help="Extra function layer zip (repeatable)."),
+    runtime: str | None = typer.Option(None, "--runtime", help="Function runtime, e.g. python3.12."),
 ) -> None:
     """Inventory TARGET: every installed package, with PURLs and provenance."""
-    from vulnhound.exports import inventory_formats
-
+    opts = SourceOptions(platform=platform, insecure=insecure, layers=list(layer), runtime=runtime)
     try:
-        with open_source(target, SourceOptions(platform=platform, insecure=insecure)) as src:
-            inv = build_inventory(src)
+        with _progress(f"Cataloging {target}", enabled=not quiet and sys.stderr.isatty()):
+            inv = scan(target, opts, include_files)
     except SourceError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    text = inventory_formats.render(inv, fmt)
-    if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    except (ViewError, OSError) as exc:
+        typer.echo(f"error: {target}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _emit(inv, fmt, output, include_files)
     if not quiet and inv.issues:
-        typer.echo(f"{len(inv.issues)} issue(s) while cataloging; see the JSON output's 'issues'", err=True)
+        where = "the JSON output's 'issues'" if fmt == "json" else "--format json for details"
+        typer.echo(f"warning: {len(inv.issues)} issue(s) while cataloging; see {where}", err=True)
+
+
+def scan(target: str, opts: SourceOptions, include_files: bool = False) -> Inventory:
+    from vulnhound.inventory.build import build_inventory
+
+    with open_source(target, opts) as src:
+        return build_inventory(src, include_files=include_files)
+
+
+def _emit(inv: Inventory, fmt: str, output: str | None, include_files: bool) -> None:
+    from vulnhound.exports.inventory_formats import render
+
+    to_terminal = output is None and sys.stdout.isatty()
+    width = shutil.get_terminal_size().columns if to_terminal else 160
+    text = render(inv, fmt, include_files=include_files, color=to_terminal and fmt == "table", width=width)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        _write_atomic(output, text)
+    except OSError as exc:
+        typer.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _write_atomic(path: str, text: str) -> None:
+    # A failed or interrupted run must not leave half a document where the previous one was.
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".vulnhound-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def _progress(message: str, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
 
 
 def register(app: typer.Typer) -> None:

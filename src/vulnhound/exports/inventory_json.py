@@ -138,7 +138,9 @@ def from_wire(doc: dict[str, Any]) -> Inventory:
     ]
     issues = [CatalogIssue(i["cataloger"], i["path"], i["message"], i.get("offset"), i.get("severity", "error"))
               for i in doc.get("issues", ())]
-    return Inventory(source=source, os=os_, packages=packages, issues=issues)
+    computed = {"packages", "issues", "packagesByType"}
+    stats = {k: v for k, v in (doc.get("stats") or {}).items() if k not in computed}
+    return Inventory(source=source, os=os_, packages=packages, issues=issues, stats=stats)
 
 
 @cache

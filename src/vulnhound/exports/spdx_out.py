@@ -1,115 +1,115 @@
-"""SPDX 2.3 JSON output (``--format spdx-json``) built with spdx-tools.
+"""SPDX 2.3 JSON output (``--format spdx-json``), checked with spdx-tools' parser and validator in the tests.
 
-One package per inventory package (PURL external ref), the OS as an OPERATING-SYSTEM package, the scanned thing as
+One package per inventory package (PURL external ref), the OS as an OPERATING_SYSTEM package, the scanned thing as
 the described root CONTAINing everything; vulnhound fields ride along as ``vulnhound:KEY: value`` annotations.
+Written as plain JSON: spdx-tools' writer matches every package against every annotation, 3.4 s for a 309-package
+Debian rootfs and quadratic beyond (this writer: ~0.1 s).
 """
 
 from __future__ import annotations
 
-import io
+import json
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-
-from spdx_tools.common.spdx_licensing import spdx_licensing
-from spdx_tools.spdx.model import (
-    Actor,
-    ActorType,
-    Annotation,
-    AnnotationType,
-    CreationInfo,
-    Document,
-    ExternalPackageRef,
-    ExternalPackageRefCategory,
-    PackagePurpose,
-    Relationship,
-    RelationshipType,
-    SpdxNoAssertion,
-)
-from spdx_tools.spdx.model import Package as SpdxPackage
-from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 from vulnhound import __version__
 from vulnhound.exports.cyclonedx_out import IMAGE_KINDS, package_properties
 from vulnhound.exports.inventory_json import sort_key
 from vulnhound.inventory.model import Inventory, Package
 
-TOOL = Actor(ActorType.TOOL, f"vulnhound-{__version__}")
+TOOL = f"Tool: vulnhound-{__version__}"
 ROOT_ID = "SPDXRef-Source"
 OS_ID = "SPDXRef-OperatingSystem"
+NOASSERTION = "NOASSERTION"
+# The shape SPDX 2.3 requires of a purl locator (spdx-tools' validator uses the same pattern).
+_PURL = re.compile(r"^pkg:.+(/.+)?/.+(@.+)?(\?.+)?(#.+)?$")
 
 
 def render_spdx(inv: Inventory) -> str:
-    out = io.StringIO()
-    # Validation belongs in tests: a production run must not fail late over one odd license string.
-    write_document_to_stream(build_document(inv), out, validate=False)
-    return out.getvalue() + "\n"
+    return json.dumps(build_document(inv), indent=2, ensure_ascii=False) + "\n"
 
 
-def build_document(inv: Inventory, created: datetime | None = None) -> Document:
-    created = (created or datetime.now(UTC)).replace(microsecond=0)
+def build_document(inv: Inventory, created: datetime | None = None) -> dict[str, Any]:
+    when = (created or datetime.now(UTC)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     name = inv.source.target or inv.source.kind
-    info = CreationInfo(
-        spdx_version="SPDX-2.3",
-        spdx_id="SPDXRef-DOCUMENT",
-        name=name,
-        document_namespace=f"https://vulnhound.dev/spdx/{_slug(name)}-{uuid.uuid4()}",
-        creators=[TOOL],
-        created=created,
-    )
-    purpose = PackagePurpose.CONTAINER if inv.source.kind in IMAGE_KINDS else PackagePurpose.SOURCE
-    packages = [SpdxPackage(ROOT_ID, name, SpdxNoAssertion(), version=inv.source.digest, files_analyzed=False,
-                            primary_package_purpose=purpose, comment=f"vulnhound source kind: {inv.source.kind}")]
-    relationships = [Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, ROOT_ID)]
-    annotations: list[Annotation] = []
+    root: dict[str, Any] = {
+        "SPDXID": ROOT_ID, "name": name, "downloadLocation": NOASSERTION, "filesAnalyzed": False,
+        "primaryPackagePurpose": "CONTAINER" if inv.source.kind in IMAGE_KINDS else "SOURCE",
+        "comment": f"vulnhound source kind: {inv.source.kind}",
+    }
+    if inv.source.digest:
+        root["versionInfo"] = inv.source.digest
+    packages = [root]
+    relationships = [_rel("SPDXRef-DOCUMENT", "DESCRIBES", ROOT_ID)]
     if inv.os is not None:
-        packages.append(SpdxPackage(OS_ID, inv.os.id, SpdxNoAssertion(), version=inv.os.version_id,
-                                    files_analyzed=False, primary_package_purpose=PackagePurpose.OPERATING_SYSTEM,
-                                    description=inv.os.pretty_name))
-        relationships.append(Relationship(ROOT_ID, RelationshipType.CONTAINS, OS_ID))
+        os_pkg: dict[str, Any] = {"SPDXID": OS_ID, "name": inv.os.id, "downloadLocation": NOASSERTION,
+                                  "filesAnalyzed": False, "primaryPackagePurpose": "OPERATING_SYSTEM"}
+        if inv.os.version_id:
+            os_pkg["versionInfo"] = inv.os.version_id
+        if inv.os.pretty_name:
+            os_pkg["description"] = inv.os.pretty_name
+        packages.append(os_pkg)
+        relationships.append(_rel(ROOT_ID, "CONTAINS", OS_ID))
     seen: set[str] = set()
     for pkg in sorted(inv.packages, key=sort_key):
         spdx_id = _unique_id(f"SPDXRef-Package-{pkg.id}", seen)
-        packages.append(_package(pkg, spdx_id))
-        relationships.append(Relationship(ROOT_ID, RelationshipType.CONTAINS, spdx_id))
-        annotations += [Annotation(spdx_id, AnnotationType.OTHER, TOOL, created, f"vulnhound:{k}: {v}")
-                        for k, v in package_properties(pkg)]
-    return Document(info, packages=packages, relationships=relationships, annotations=annotations)
+        packages.append(_package(pkg, spdx_id, when))
+        relationships.append(_rel(ROOT_ID, "CONTAINS", spdx_id))
+    return {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": name,
+        "documentNamespace": f"https://vulnhound.dev/spdx/{_slug(name)}-{uuid.uuid4()}",
+        "creationInfo": {"created": when, "creators": [TOOL]},
+        "packages": packages,
+        "relationships": relationships,
+    }
 
 
-def _package(pkg: Package, spdx_id: str) -> SpdxPackage:
+def _package(pkg: Package, spdx_id: str, when: str) -> dict[str, Any]:
     declared, comment = _licenses(pkg.licenses)
-    source_info = None
+    valid_purl = bool(_PURL.match(pkg.purl))
+    out: dict[str, Any] = {
+        "SPDXID": spdx_id, "name": pkg.name, "versionInfo": pkg.version, "downloadLocation": NOASSERTION,
+        "filesAnalyzed": False, "licenseConcluded": NOASSERTION, "licenseDeclared": declared,
+    }
+    if comment:
+        out["licenseComments"] = comment
     if pkg.source_name:
         # Trivy's wording, which other SPDX readers already understand.
-        source_info = f"built package from: {pkg.source_name} {pkg.source_version or pkg.version}".strip()
-    return SpdxPackage(
-        spdx_id,
-        pkg.name,
-        SpdxNoAssertion(),
-        version=pkg.version,
-        files_analyzed=False,
-        source_info=source_info,
-        license_declared=declared,
-        license_concluded=SpdxNoAssertion(),
-        license_comment=comment,
-        external_references=[ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", pkg.purl)],
-        primary_package_purpose=PackagePurpose.LIBRARY,
-    )
+        out["sourceInfo"] = f"built package from: {pkg.source_name} {pkg.source_version or pkg.version}"
+    if valid_purl:
+        out["externalRefs"] = [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                                "referenceLocator": pkg.purl}]
+    out["primaryPackagePurpose"] = "LIBRARY"
+    out["annotations"] = [
+        {"annotationDate": when, "annotationType": "OTHER", "annotator": TOOL, "comment": f"vulnhound:{k}: {v}"}
+        for k, v in package_properties(pkg, raw_purl=not valid_purl)
+    ]
+    return out
 
 
-def _licenses(licenses: tuple[str, ...]) -> tuple[Any, str | None]:
+def _licenses(licenses: tuple[str, ...]) -> tuple[str, str | None]:
     """An SPDX expression when every name is a known SPDX id; otherwise NOASSERTION and the names as a comment."""
     if not licenses:
-        return SpdxNoAssertion(), None
+        return NOASSERTION, None
+    from spdx_tools.common.spdx_licensing import spdx_licensing
+
     text = " AND ".join(f"({x})" if " " in x else x for x in licenses)
     try:
         expr = spdx_licensing.parse(text, validate=True, strict=True)
     except Exception:  # license_expression raises several unrelated types for unparseable names
-        return SpdxNoAssertion(), "; ".join(licenses)
+        expr = None
     if expr is None:
-        return SpdxNoAssertion(), "; ".join(licenses)
-    return expr, None
+        return NOASSERTION, "; ".join(licenses)
+    return str(expr), None
+
+
+def _rel(a: str, kind: str, b: str) -> dict[str, str]:
+    return {"spdxElementId": a, "relationshipType": kind, "relatedSpdxElement": b}
 
 
 def _slug(name: str) -> str:

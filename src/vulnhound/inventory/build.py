@@ -18,8 +18,13 @@ def build_inventory(
     include_files: bool = True,
 ) -> Inventory:
     """Scan ``source`` and return its inventory. Never raises for bad content inside the source."""
-    cats = list(catalogers) if catalogers is not None else registry.load()
     started = time.perf_counter()
+    direct = getattr(source, "inventory", None)
+    if callable(direct):  # SBOM sources hold an inventory already: nothing to catalog
+        inv: Inventory = direct()
+        inv.stats.update(total_seconds=round(time.perf_counter() - started, 4))
+        return inv
+    cats = list(catalogers) if catalogers is not None else registry.load()
 
     def wants(path: str) -> bool:
         return wants_os_file(path) or any(c.wants(path) for c in cats)

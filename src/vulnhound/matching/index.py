@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vulnhound.advisories.grouping import AliasGroups
 from vulnhound.advisories.model import Advisory, Affected, EpssScore, KevEntry
 from vulnhound.matching.keys import normalize_name
+
+if TYPE_CHECKING:
+    from vulnhound.advisories.store.query import KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +87,32 @@ class MemoryIndex:
 
     def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]:
         return {c: self._epss[c] for c in cve_ids if c in self._epss}
+
+
+class StoreIndex:
+    """An AdvisoryIndex over the knowledge base store (``vulnhound.advisories.store``)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._group: dict[str, str] = {}
+
+    def candidates(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[Candidate]]:
+        out: dict[tuple[str, str], list[Candidate]] = {}
+        for key, rows in self.kb.affected_for_many(keys).items():
+            for row in rows:
+                self._group[row.vuln_id] = row.group_id
+                # A light record: the full ones are read per matched group only (group_records).
+                out.setdefault(key, []).append(Candidate(Advisory(id=row.vuln_id, source=row.source), row.affected))
+        return out
+
+    def group_of(self, ids: Iterable[str]) -> dict[str, str]:
+        return {i: self._group.get(i) or self.kb.group_of(i) or i for i in ids}
+
+    def group_records(self, group_ids: Iterable[str]) -> dict[str, list[Advisory]]:
+        return {g: self.kb.group_records(g) for g in group_ids}
+
+    def kev(self, cve_ids: Iterable[str]) -> dict[str, KevEntry]:
+        return self.kb.kev(cve_ids)
+
+    def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]:
+        return self.kb.epss(cve_ids)

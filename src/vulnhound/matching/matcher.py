@@ -103,7 +103,9 @@ def _findings(matches: Sequence[Match], index: AdvisoryIndex, resource_id: str) 
 
 def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict, epss: dict, resource_id: str) -> Finding:  # type: ignore[type-arg]
     pkg = ms[0].package
-    matched = [m.candidate.advisory for m in ms]
+    full = {(a.source, a.id): a for a in group}
+    # Candidates may carry light records (id and source only); the group's full records replace them.
+    matched = [full.get((m.candidate.advisory.source, m.candidate.advisory.id), m.candidate.advisory) for m in ms]
     all_records = {(a.source, a.id): a for a in [*matched, *group]}.values()
     aliases = sorted({i for a in all_records for i in (a.id, *a.aliases)} - {gid})
     related = sorted({i for a in all_records for i in a.related})
@@ -111,7 +113,8 @@ def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict, epss: 
 
     vendor, ghsa, nvd, other = [], [], [], []
     for a in all_records:
-        sevs = [*a.severities, *(s for m in ms if m.candidate.advisory is a for s in m.candidate.affected.severities)]
+        sevs = [*a.severities, *(s for m in ms if (m.candidate.advisory.source, m.candidate.advisory.id) ==
+                                 (a.source, a.id) for s in m.candidate.affected.severities)]
         for s in sevs:
             bucket = _bucket(a, s, pkg)
             {"vendor": vendor, "ghsa": ghsa, "nvd": nvd, "other": other}[bucket].append(s)

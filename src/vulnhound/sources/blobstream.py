@@ -36,10 +36,11 @@ class _Readable(Protocol):
 class _HashingReader:
     """Reads the raw blob, hashing and counting what passes, refusing to read past the declared length."""
 
-    def __init__(self, raw: _Readable, length: int | None) -> None:
+    def __init__(self, raw: _Readable, length: int | None, hashing: bool = True) -> None:
         self.raw = raw
         self.length = length
         self.sha = hashlib.sha256()
+        self.hashing = hashing
         self.count = 0
 
     def read(self, n: int = -1) -> bytes:
@@ -49,7 +50,8 @@ class _HashingReader:
             if n <= 0:
                 return b""
         data = self.raw.read(n)
-        self.sha.update(data)
+        if self.hashing:
+            self.sha.update(data)
         self.count += len(data)
         return data
 
@@ -83,7 +85,7 @@ class BlobStream:
         self.name = name
         self.digest = digest
         self.limits = limits or Limits()
-        self._hashing = _HashingReader(raw, length)
+        self._hashing = _HashingReader(raw, length, hashing=bool(digest or uncompressed_digest))
         head = self._hashing.read(4)
         self.compression = compression_of(head)
         self._want_plain_sha = uncompressed_digest if self.compression != "none" else None
@@ -107,8 +109,10 @@ class BlobStream:
             else:
                 self._produce_compressed(head)
             self._put(None)
-        except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+        except SourceError as exc:  # handed to the consumer, which raises it in its own thread
             self._put(exc)
+        except Exception as exc:  # I/O and network errors while reading the blob
+            self._put(SourceError(f"blob {self.name}: read failed ({exc!r})"))
 
     def _put(self, item: bytes | BaseException | None) -> None:
         while not self._stop.is_set():
@@ -150,17 +154,13 @@ class BlobStream:
     def _decompressor(self, head: bytes) -> _Readable:
         src = _Prefixed(head, self._hashing)
         if self.compression == "gzip":
-            try:
-                from isal import igzip
+            from isal import igzip
 
-                return igzip.IGzipFile(fileobj=src, mode="rb")  # type: ignore[arg-type]
-            except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
-                import gzip
-
-                return gzip.GzipFile(fileobj=src, mode="rb")  # type: ignore[arg-type]
+            gz: _Readable = igzip.IGzipFile(fileobj=src, mode="rb")  # type: ignore[no-untyped-call]
+            return gz
         import zstandard
 
-        reader: _Readable = zstandard.ZstdDecompressor().stream_reader(src, read_size=1 << 20)
+        reader: _Readable = zstandard.ZstdDecompressor().stream_reader(src, read_size=1 << 20)  # type: ignore[arg-type]
         return reader
 
     # -- consumer side ----------------------------------------------------------------------------------

@@ -18,6 +18,9 @@ from vulnhound.sources.interface import FileMeta, FileView, PathFilter, Source, 
 # Pseudo and volatile filesystems never hold installed packages; walking them is slow or hangs.
 HOST_SKIP = frozenset({"proc", "sys", "dev", "run", "tmp", "var/tmp", "var/cache", "var/lib/docker",
                        "var/lib/containerd", "var/lib/containers", "snap", "mnt", "media", "lost+found"})
+PSEUDO_FS = frozenset({"proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs",
+                       "tracefs", "pstore", "bpf", "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs",
+                       "binfmt_misc", "efivarfs", "rpc_pipefs", "nsfs", "overlay", "fuse.lxcfs", "squashfs"})
 MAX_LINK_DEPTH = 40
 
 
@@ -131,5 +134,27 @@ class DirSource(Source):
         return SourceInfo(kind=self.kind, target=self.path)
 
     def open_view(self, wants: PathFilter) -> FileView:
-        skip = HOST_SKIP if self.kind == "host" or os.path.abspath(self.path) == "/" else frozenset()
+        is_host = self.kind == "host" or os.path.abspath(self.path) == "/"
+        skip = HOST_SKIP | pseudo_mounts(self.path) if is_host else frozenset()
         return DirView(self.path, skip=skip)
+
+
+def pseudo_mounts(root: str, mounts_file: str = "/proc/self/mounts") -> frozenset[str]:
+    """Mount points under ``root`` whose filesystem is virtual (proc, sysfs, cgroup, …) or another image's
+    (overlay, squashfs snaps): walking them is slow, can hang, and finds nothing installed on this host."""
+    base = os.path.abspath(root)
+    out: set[str] = set()
+    try:
+        with open(mounts_file, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return frozenset()
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3 or fields[2] not in PSEUDO_FS:
+            continue
+        point = fields[1].replace("\\040", " ")
+        rel = os.path.relpath(point, base)
+        if rel != "." and not rel.startswith(".."):
+            out.add(rel.replace(os.sep, "/"))
+    return frozenset(out)

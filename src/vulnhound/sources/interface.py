@@ -112,7 +112,11 @@ class FileView(ABC):
         m = self.meta(normalize(path))
         return m.layer if m else None
 
-    # Layered views (images) override these two; flat views have no history.
+    # Layered views (images) override these three; flat views have no history.
+    def layers(self) -> Sequence[str]:
+        """Diff IDs of the view's layers, oldest first, up to the layer it shows (empty for flat views)."""
+        return ()
+
     def layer_history(self, path: str) -> Sequence[str]:
         """Diff IDs of every layer that wrote ``path``, oldest first (empty for flat views)."""
         return ()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from packageurl import PackageURL
 
 from vulnhound.inventory.model import APK, DEB, GENERIC, OS_PACKAGE_TYPES, RPM, Location, OSInfo, Package
+from vulnhound.sources.interface import normalize
 
 # Inspector's packageManager for a PURL type when the SBOM does not say which manager installed it.
 PACKAGE_MANAGERS = {
@@ -24,8 +25,8 @@ PACKAGE_MANAGERS = {
 DISTRO_IDS = {
     "alma": "almalinux", "rocky": "rocky", "redhat": "rhel", "centos": "centos", "amazon": "amzn",
     "cbl-mariner": "mariner", "azurelinux": "azurelinux", "oracle": "ol", "photon": "photon",
-    "suse linux enterprise server": "sles", "suse linux enterprise micro": "sle-micro", "opensuse.leap": "opensuse-leap",
-    "opensuse.tumbleweed": "opensuse-tumbleweed", "opensuse-leap": "opensuse-leap", "sles": "sles",
+    "suse linux enterprise server": "sles", "suse linux enterprise micro": "sle-micro",
+    "opensuse.leap": "opensuse-leap", "opensuse.tumbleweed": "opensuse-tumbleweed",
 }
 
 _EPOCH = re.compile(r"^(\d+):")
@@ -52,10 +53,7 @@ def to_package(raw: RawComponent, found_by: str) -> Package:
     purl = _parse_purl(raw.purl) if raw.purl else None
     ours = props.get("vulnhound:type") is not None
     pkg_type = props.get("vulnhound:type") or (purl.type if purl else GENERIC)
-    if ours or purl is None:
-        name = raw.name
-    else:
-        name = _purl_name(purl)
+    name = raw.name if ours or purl is None else _purl_name(purl)
     if not name:
         raise BadComponent("component without a name")
     version = raw.version or (purl.version if purl else None) or ""
@@ -63,7 +61,7 @@ def to_package(raw: RawComponent, found_by: str) -> Package:
     epoch = _int(props.get("vulnhound:epoch") or quals.get("epoch"))
     if not ours and pkg_type in (DEB, RPM) and epoch and not _EPOCH.match(version):
         version = f"{epoch}:{version}"  # Trivy keeps the epoch in a qualifier only
-    if epoch is None and pkg_type in (DEB, RPM) and (m := _EPOCH.match(version)):
+    if epoch is None and not ours and pkg_type in (DEB, RPM) and (m := _EPOCH.match(version)):
         epoch = int(m.group(1))
     release = props.get("vulnhound:release")
     if release is None and not ours and pkg_type in (DEB, RPM) and "-" in version:
@@ -203,6 +201,9 @@ def _source(raw: RawComponent, props: _PropBag, quals: dict[str, str], pkg_type:
     if raw.source_info and raw.source_info.startswith("built package from: "):
         name, _, ver = raw.source_info.removeprefix("built package from: ").partition(" ")
         return name or None, ver or _same_version(pkg_type, version)
+    if pkg_type in (DEB, APK):
+        # No Source: field (dpkg) or origin (apk) stated: the source package has the binary's name and version.
+        return raw.name or None, version
     return None, None
 
 
@@ -219,19 +220,20 @@ def _from_srpm(srpm: str) -> tuple[str | None, str | None]:
 
 
 def _locations(props: _PropBag, source_info: str | None) -> list[Location]:
+    # Paths become view paths (relative, no "..") whatever the SBOM claims, like every other source's.
     out: list[Location] = []
     for prefix, layer_key in (("vulnhound:location:", "layer"), ("syft:location:", "layerID")):
         i = 0
         while (path := props.get(f"{prefix}{i}:path")) is not None:
-            out.append(Location(path.lstrip("/"), props.get(f"{prefix}{i}:{layer_key}")))
+            out.append(Location(normalize(path), props.get(f"{prefix}{i}:{layer_key}")))
             i += 1
         if out:
             return out
     if path := props.get("aquasecurity:trivy:FilePath"):
-        return [Location(path.lstrip("/"), props.get("aquasecurity:trivy:LayerDiffID"))]
+        return [Location(normalize(path), props.get("aquasecurity:trivy:LayerDiffID"))]
     if source_info and ": /" in source_info and not source_info.startswith("built package from"):
         # Syft's SPDX: "acquired package info from DPKG DB: /var/lib/dpkg/status"
-        return [Location(source_info.rsplit(": ", 1)[1].lstrip("/"))]
+        return [Location(normalize(source_info.rsplit(": ", 1)[1]))]
     return []
 
 

@@ -181,7 +181,7 @@ class TarReader:
             stored = _num(hdr[148:156])
         except ValueError:
             stored = -1
-        computed = sum(hdr[:148]) + 8 * 32 + sum(hdr[156:])
+        computed = sum(hdr) - sum(hdr[148:156]) + 8 * 32
         if stored != computed:
             raise TarError(f"layer {self.name}: corrupt tar header at offset {start} (bad checksum); "
                            "not a tar, or damaged")

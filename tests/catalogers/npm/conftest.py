@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -26,6 +27,9 @@ PACKAGE_JSON: dict[str, Any] = {
     "optionalDependencies": {"is-number": "7.0.0"},
 }
 
+# The cached target is keyed by the manifest, so editing it rebuilds the project.
+KEY = hashlib.sha256(json.dumps(PACKAGE_JSON, sort_keys=True).encode()).hexdigest()[:10]
+
 
 def npm_ls(project: Path) -> set[tuple[str, str]]:
     """name@version of every node in ``npm ls --all --json`` (nested duplicates included)."""
@@ -45,8 +49,8 @@ def npm_ls(project: Path) -> set[tuple[str, str]]:
 
 
 def build_npm_project(targets: Path) -> Path:
-    project = targets / "npm-old"
-    oracle = targets / "npm-old.npm-ls.json"
+    project = targets / f"npm-old-{KEY}"
+    oracle = Path(f"{project}.npm-ls.json")
     if oracle.is_file():
         return project
     shutil.rmtree(project, ignore_errors=True)
@@ -61,5 +65,5 @@ def build_npm_project(targets: Path) -> Path:
 @pytest.fixture(scope="session")
 def old_npm_project(targets_dir: Path) -> tuple[Path, set[tuple[str, str]]]:
     project = build_npm_project(targets_dir)
-    listed = json.loads((targets_dir / "npm-old.npm-ls.json").read_text())
+    listed = json.loads(Path(f"{project}.npm-ls.json").read_text())
     return project, {(n, v) for n, v in listed}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -21,6 +22,9 @@ OLD_PINS = [
     "PyYAML==6.0.1", "zipp==3.1.0", "Pillow==9.3.0",
 ]
 
+# The cached target is keyed by the pin list, so editing the list rebuilds it.
+PINS_KEY = hashlib.sha256("\n".join(OLD_PINS).encode()).hexdigest()[:10]
+
 
 def run(cmd: list[str], cwd: Path | None = None) -> str:
     return subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True, timeout=1800).stdout
@@ -28,13 +32,13 @@ def run(cmd: list[str], cwd: Path | None = None) -> str:
 
 def build_old_venv(targets: Path) -> Path:
     """A venv under ``targets``; reused when its oracle file (pip list) already exists."""
-    venv = targets / "py-old-venv"
-    oracle = targets / "py-old-venv.pip-list.json"
+    venv = targets / f"py-old-venv-{PINS_KEY}"
+    oracle = Path(f"{venv}.pip-list.json")
     if oracle.is_file():
         return venv
     run([sys.executable, "-m", "venv", "--clear", str(venv)])
     pip = str(venv / "bin" / "pip")
-    pins_file = targets / "py-old-venv.requirements.txt"
+    pins_file = Path(f"{venv}.requirements.txt")
     pins_file.write_text("\n".join(OLD_PINS) + "\n")
     run([pip, "install", "--no-input", "--prefer-binary", "-r", str(pins_file)])
     oracle.write_text(run([pip, "list", "--format", "json"]))
@@ -44,5 +48,6 @@ def build_old_venv(targets: Path) -> Path:
 @pytest.fixture(scope="session")
 def old_venv(targets_dir: Path) -> tuple[Path, set[tuple[str, str]]]:
     venv = build_old_venv(targets_dir)
-    listed = json.loads((targets_dir / "py-old-venv.pip-list.json").read_text())
+    listed = json.loads(Path(f"{venv}.pip-list.json").read_text())
     return venv, {(d["name"], d["version"]) for d in listed}
+

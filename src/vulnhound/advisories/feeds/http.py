@@ -23,7 +23,7 @@ Progress = Callable[[int, int | None], None]  # (bytes so far, Content-Length or
 Sleep = Callable[[float], None]
 
 RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
-USER_AGENT = "vulnhound (+https://github.com/vulnhound/vulnhound)"
+USER_AGENT = "vulnhound-feeds/0.1 (self-hosted vulnerability management)"
 
 
 class FetchError(Exception):
@@ -101,7 +101,8 @@ def download(
     for attempt in range(policy.attempts):
         wait = min(policy.backoff * (2**attempt), policy.max_wait)
         try:
-            with client.stream("GET", url, params=params, headers=req_headers) as resp:
+            # Upstreams move (epss.cyentia.com → epss.empiricalsecurity.com): follow redirects whatever the client says.
+            with client.stream("GET", url, params=params, headers=req_headers, follow_redirects=True) as resp:
                 last_status = resp.status_code
                 if resp.status_code == 304:
                     return Download(url, None, True, etag, last_modified, 0, 304)

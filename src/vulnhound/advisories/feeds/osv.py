@@ -8,6 +8,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -131,6 +132,10 @@ def _ranges(raw: Any, source: str, where: str, rejects: list[Reject]) -> tuple[R
         if not events:
             rejects.append(Reject(source, where, "range without events"))
             continue
+        if not any(e.kind is EventKind.INTRODUCED for e in events):
+            # The schema requires one; without it a matcher cannot say where the range starts.
+            rejects.append(Reject(source, where, "range without introduced event"))
+            continue
         repo = r.get("repo")
         out.append(Range(rtype, tuple(events), repo if isinstance(repo, str) else None))
     return tuple(out)
@@ -234,7 +239,7 @@ def iter_zip(path: Path, source: str) -> Iterator[ParsedItem]:
                 continue
             try:
                 data = zf.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
                 yield Reject(source, f"{path.name}:{info.filename}", f"corrupt zip member: {exc}")
                 continue
             yield from parse_bytes(data, info.filename, source, f"{path.name}:{info.filename}")
@@ -255,7 +260,7 @@ def verify_zip(path: Path) -> str | None:
     try:
         with zipfile.ZipFile(path) as zf:
             bad = zf.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         return f"corrupt zip: {exc}"
     return f"corrupt zip member {bad}" if bad else None
 
@@ -360,7 +365,7 @@ class OsvDumpFeed(Feed):
             with zipfile.ZipFile(path) as zf:
                 names = [n for n in zf.namelist()[:5] if n.endswith(".json")]
                 return bool(names) and _looks_osv(zf.read(names[0]), names[0])
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError):
+        except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error):
             return False
 
     @classmethod
@@ -420,8 +425,11 @@ def _layout_of(path: Path) -> tuple[str, Path] | None:
             if root.is_dir() and _first_match(root, lay.marker) is not None:
                 return lay.name, root
     # Generic: OSV files directly inside, or one directory down (osv-fixture-harvest/<Ecosystem>/<ID>.json).
-    samples = [p for pattern in ("*.json", "*/*.json", "*.yaml", "*/*.yaml") for p in path.glob(pattern)][:3]
-    if samples and all(_looks_osv(p.read_bytes(), p.name) for p in samples if p.is_file()):
+    # A few broken files must not hide a directory of records (they become rejects), so most samples must pass.
+    samples = sorted(p for pattern in ("*.json", "*/*.json", "*.yaml", "*/*.yaml") for p in path.glob(pattern)
+                     if p.is_file())[:5]
+    good = sum(_looks_osv(p.read_bytes(), p.name) for p in samples)
+    if good and good * 2 >= len(samples):
         return f"osv-dir:{path.name}", path
     return None
 

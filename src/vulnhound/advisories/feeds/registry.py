@@ -17,6 +17,14 @@ FEEDS: tuple[str, ...] = (
     "vulnhound.advisories.feeds.osv:osv_dump_feeds",
     "vulnhound.advisories.feeds.osv:OsvDirectoryFeed",
     # Distro trackers, native language databases, NVD, KEV, EPSS: add one line each below.
+    "vulnhound.advisories.feeds.debian_tracker:DebianTrackerFeed",
+    "vulnhound.advisories.feeds.alpine_secdb:AlpineSecdbFeed",
+    "vulnhound.advisories.feeds.rustsec:RustSecFeed",
+    "vulnhound.advisories.feeds.rubysec:RubySecFeed",
+    "vulnhound.advisories.feeds.nodejs_wg:NodejsSecurityWgFeed",
+    "vulnhound.advisories.feeds.nvd:NvdFeed",
+    "vulnhound.advisories.feeds.kev:KevFeed",
+    "vulnhound.advisories.feeds.epss:EpssFeed",
 )
 
 

@@ -8,9 +8,11 @@ ordered introduced/fixed/last_affected events. The interval algebra here is the 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from vulnhound.advisories.model import Event, EventKind
 
@@ -80,7 +82,8 @@ SEMVER = Scheme(semver_cmp, semver_successor)
 
 # --- RubyGems ---------------------------------------------------------------------------------------------------
 
-_GEM_VERSION = re.compile(r"^[0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z.-]+)?$")
+# Gem::Version's pattern, relaxed to take "1beta" as RubyGems' own comparison does.
+_GEM_VERSION = re.compile(r"^[0-9]+[0-9a-zA-Z]*(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z.-]+)?$")
 
 
 def _gem_segments(v: str) -> list[int | str]:
@@ -134,7 +137,7 @@ def _start_le_end(s: Bound | None, e: Bound | None, scheme: Scheme) -> bool:
     return c < 0 or (c == 0 and s.inclusive and e.inclusive)
 
 
-def _start_key(scheme: Scheme) -> Callable[[Interval], functools.cmp_to_key]:  # type: ignore[valid-type]
+def _start_key(scheme: Scheme) -> Callable[[Interval], Any]:
     def cmp(a: Interval, b: Interval) -> int:
         if a.start is None or b.start is None:
             return (a.start is not None) - (b.start is not None)
@@ -143,7 +146,7 @@ def _start_key(scheme: Scheme) -> Callable[[Interval], functools.cmp_to_key]:  #
             return c
         return (not a.start.inclusive) - (not b.start.inclusive)
 
-    return functools.cmp_to_key(cmp)  # type: ignore[return-value]
+    return functools.cmp_to_key(cmp)
 
 
 def _end_max(a: Bound | None, b: Bound | None, scheme: Scheme) -> Bound | None:
@@ -155,40 +158,41 @@ def _end_max(a: Bound | None, b: Bound | None, scheme: Scheme) -> Bound | None:
     return a if a.inclusive else b
 
 
-def normalize(intervals: Iterable[Interval], scheme: Scheme) -> list[Interval]:
-    """Sort, drop empty intervals, and merge overlapping or touching ones."""
+def _joins(prev_end: Bound | None, cur_start: Bound | None, scheme: Scheme, touching: bool) -> bool:
+    """Does an interval starting at ``cur_start`` overlap (or, if ``touching``, abut) one ending at ``prev_end``?"""
+    if prev_end is None or cur_start is None:
+        return True
+    c = scheme.cmp(cur_start.version, prev_end.version)
+    if c:
+        return c < 0
+    return (cur_start.inclusive and prev_end.inclusive) or (touching and (cur_start.inclusive or prev_end.inclusive))
+
+
+def normalize(intervals: Iterable[Interval], scheme: Scheme, *, merge_touching: bool = True) -> list[Interval]:
+    """Sort, drop empty intervals, and merge overlapping (and by default abutting) ones."""
     items = sorted((i for i in intervals if _start_le_end(i.start, i.end, scheme)), key=_start_key(scheme))
     out: list[Interval] = []
     for cur in items:
-        if out:
-            prev = out[-1]
-            touching = prev.end is None or (
-                cur.start is not None
-                and (
-                    scheme.cmp(cur.start.version, prev.end.version) < 0
-                    or (
-                        scheme.cmp(cur.start.version, prev.end.version) == 0
-                        and (cur.start.inclusive or prev.end.inclusive)
-                    )
-                )
-            ) or cur.start is None
-            if touching:
-                out[-1] = Interval(prev.start, _end_max(prev.end, cur.end, scheme))
-                continue
-        out.append(cur)
+        if out and _joins(out[-1].end, cur.start, scheme, merge_touching):
+            out[-1] = Interval(out[-1].start, _end_max(out[-1].end, cur.end, scheme))
+        else:
+            out.append(cur)
     return out
 
 
-def complement(intervals: Sequence[Interval], scheme: Scheme) -> list[Interval]:
-    """Everything not in ``intervals`` (affected = complement of unaffected)."""
-    merged = normalize(intervals, scheme)
+def complement(intervals: Sequence[Interval], scheme: Scheme, *, merge_touching: bool = True) -> list[Interval]:
+    """Everything not in ``intervals`` (affected = complement of unaffected).
+
+    ``merge_touching=False`` keeps "< 1.0" and ">= 1.0" apart, yielding the empty [1.0, 1.0) rustsec's export emits.
+    """
+    merged = normalize(intervals, scheme, merge_touching=merge_touching)
     if not merged:
         return [Interval(None, None)]
     out: list[Interval] = []
     first = merged[0]
     if first.start is not None:
         out.append(Interval(None, Bound(first.start.version, not first.start.inclusive)))
-    for a, b in zip(merged, merged[1:], strict=False):
+    for a, b in itertools.pairwise(merged):
         assert a.end is not None and b.start is not None  # merged: only the ends can be unbounded
         out.append(Interval(Bound(a.end.version, not a.end.inclusive), Bound(b.start.version, not b.start.inclusive)))
     last = merged[-1]
@@ -315,42 +319,50 @@ def _xrange(major: int | None, minor: int | None, patch: int | None, pre: str | 
     return Interval(Bound(v, True), Bound(v, True))
 
 
-def _comparator(op: str, ver: str, *, bare: str) -> Interval:
+def _comparator(op: str, ver: str, *, cargo: bool) -> Interval:
     major, minor, patch, pre = _partial(ver)
-    if op == "" and bare == "caret":  # Cargo: "1.2.3" means ^1.2.3
-        op = "^"
-    if op == "^":
+    if op == "^" or (op == "" and cargo):  # Cargo reads a bare "1.2.3" as ^1.2.3
         return _caret(major, minor, patch, pre)
     if op in ("~", "~>"):
         return _tilde(major, minor, patch, pre)
-    if op in ("", "="):
-        if bare == "exact" and op == "=":
-            v = _full(major, minor, patch, pre)
-            return Interval(Bound(v, True), Bound(v, True))
-        return _xrange(major, minor, patch, pre)
-    if major is None:  # ">=*", "<*": node-semver treats as any / none
-        return Interval(None, None) if op in (">=", "<=") else Interval(Bound("0.0.0-0", False), Bound("0.0.0-0", False))
+    if major is None:  # "*", ">=*": any version; "<*", ">*": none
+        return Interval(None, None) if op in ("", "=", ">=", "<=") else Interval(Bound("0.0.0", False), None)
     full = _full(major, minor, patch, pre)
-    partial_upper = _xrange(major, minor, patch, pre).end if patch is None else None
+    if cargo:
+        # rustsec's comp_to_ver: missing minor/patch are zeros, no x-range reading.
+        simple = {
+            "=": Interval(Bound(full, True), Bound(full, True)),
+            ">=": Interval(Bound(full, True), None),
+            ">": Interval(Bound(full, False), None),
+            "<": Interval(None, Bound(full, False)),
+            "<=": Interval(None, Bound(full, True)),
+        }
+        if op not in simple:
+            raise RequirementError(f"unsupported operator {op!r}")
+        return simple[op]
+    xr = _xrange(major, minor, patch, pre)
+    if op in ("", "="):
+        return xr
     if op == ">=":
-        return Interval(Bound(full, True), None)
-    if op == ">":
-        # ">1.2" means above every 1.2.x
-        return Interval(Bound(partial_upper.version, True), None) if partial_upper else Interval(Bound(full, False), None)
+        return Interval(xr.start, None)
+    if op == ">":  # ">1.2" is above every 1.2.x
+        if xr.end is not None and patch is None:
+            return Interval(Bound(xr.end.version, True), None)
+        return Interval(Bound(full, False), None)
     if op == "<":
-        return Interval(None, Bound(full if patch is not None else f"{full}-0", False))
+        return Interval(None, Bound(f"{full}-0" if patch is None else full, False))
     if op == "<=":
-        return Interval(None, partial_upper) if partial_upper else Interval(None, Bound(full, True))
+        return Interval(None, xr.end)
     raise RequirementError(f"unsupported operator {op!r}")
 
 
 _OP = re.compile(r"^\s*(>=|<=|~>|>|<|=|\^|~)?\s*(.+?)\s*$")
 
 
-def _conjunction(parts: Iterable[tuple[str, str]], bare: str) -> Interval:
+def _conjunction(parts: Iterable[tuple[str, str]], *, cargo: bool) -> Interval:
     acc = Interval(None, None)
     for op, ver in parts:
-        iv = _comparator(op, ver, bare=bare)
+        iv = _comparator(op, ver, cargo=cargo)
         acc = Interval(_max_start(acc.start, iv.start, SEMVER), _min_end(acc.end, iv.end, SEMVER))
     return acc
 
@@ -367,7 +379,7 @@ def cargo_requirement(req: str) -> Interval:
         parts.append((m.group(1) or "", m.group(2)))
     if len(parts) > 2:
         raise RequirementError(f"too many comparators in {req!r}")
-    return _conjunction(parts, bare="caret")
+    return _conjunction(parts, cargo=True)
 
 
 def npm_range(text: str) -> list[Interval]:
@@ -380,8 +392,8 @@ def npm_range(text: str) -> list[Interval]:
             continue
         hy = re.match(r"^(\S+)\s+-\s+(\S+)$", alt)
         if hy:
-            lo = _comparator(">=", hy.group(1), bare="exact")
-            hi = _comparator("<=", hy.group(2), bare="exact")
+            lo = _comparator(">=", hy.group(1), cargo=False)
+            hi = _comparator("<=", hy.group(2), cargo=False)
             out.append(Interval(lo.start, hi.end))
             continue
         # Join an operator separated from its version by spaces (">= 1.2.3").
@@ -392,7 +404,7 @@ def npm_range(text: str) -> list[Interval]:
             if not m:
                 raise RequirementError(f"bad comparator {tok!r} in {text!r}")
             parts.append((m.group(1) or "", m.group(2)))
-        out.append(_conjunction(parts, bare="exact"))
+        out.append(_conjunction(parts, cargo=False))
     return normalize(out, SEMVER)
 
 

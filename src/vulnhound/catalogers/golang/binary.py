@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from vulnhound.catalogers.executable import ExeError, seekable, sniff, wants_executable
+from vulnhound.catalogers.executable import PE, ExeError, seekable, sniff, wants_executable
 from vulnhound.catalogers.golang.buildinfo import BuildInfo, Module, read_buildinfo
 from vulnhound.catalogers.golang.module import go_purl, go_tag_to_semver
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
@@ -49,7 +49,7 @@ class GoBinaryCataloger(Cataloger):
                 result.issues.append(CatalogIssue(NAME, path, f"unreadable: {exc}"))
                 continue
             if info is not None:
-                if info.located_by == "scan":
+                if info.located_by == "scan" and fmt != PE:
                     result.issues.append(CatalogIssue(NAME, path, "no section table (cut or stripped): build info "
                                                       "found by scanning", severity="note"))
                 result.packages.extend(packages_of(info, path))
@@ -75,12 +75,13 @@ def packages_of(info: BuildInfo, path: str) -> list[Package]:
 def _dep(dep: Module, path: str, arch: str | None) -> Package:
     rep = dep.replace
     # A local-directory replacement has no module identity of its own: keep the required module and say so.
-    if rep is not None and rep.version:
+    if rep is not None and rep.version not in ("", DEVEL) and not rep.path.startswith((".", "/")):
         return _pkg(rep.path, rep.version, path, arch, h1=rep.sum, replaces=f"{dep.path}@{dep.version}")
     return _pkg(dep.path, dep.version, path, arch, h1=dep.sum, replaced_by_dir=rep.path if rep else None)
 
 
 def _pkg(module: str, version: str, path: str, arch: str | None, **metadata: Any) -> Package:
-    p = lang_package(module, version, GOLANG, go_purl(module, version), NAME, path, "GOBINARY", **metadata)
+    purl = go_purl(module, None if version == DEVEL else version)
+    p = lang_package(module, version, GOLANG, purl, NAME, path, "GOBINARY", **metadata)
     p.arch = arch
     return p

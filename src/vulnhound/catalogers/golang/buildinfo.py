@@ -11,7 +11,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from vulnhound.catalogers.executable import ELF, ExeError, Section, find_section, read_at, sections
+from vulnhound.catalogers.executable import ELF, MACHO, ExeError, Section, find_section, read_at, sections
 
 MAGIC = b"\xff Go buildinf:"
 HEADER_SIZE = 32
@@ -35,7 +35,7 @@ class BuildInfo:
     main: Module | None = None
     deps: list[Module] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
-    located_by: str = "section"  # "section" or "scan" (no usable section table)
+    located_by: str = "section"  # "section", or "scan": PE files (Go gives them no section) and cut/stripped tables
 
 
 def read_buildinfo(fh: BinaryIO, fmt: str, limit: int) -> BuildInfo | None:
@@ -52,8 +52,8 @@ def read_buildinfo(fh: BinaryIO, fmt: str, limit: int) -> BuildInfo | None:
     located_by = "section"
     if sec is not None:
         offset: int | None = sec.offset
-    elif fmt == ELF and secs:
-        return None  # every Go ELF since 1.13 has the section; its absence means another toolchain
+    elif fmt in (ELF, MACHO) and secs:
+        return None  # every Go ELF/Mach-O since 1.13 has the section; its absence means another toolchain
     else:
         offset, located_by = _scan(fh, limit), "scan"
     if offset is None:
@@ -87,17 +87,21 @@ def parse_modinfo(vers: str, mod: str) -> BuildInfo:
         if kind == "path":
             info.path = rest
         elif kind in ("mod", "dep") and len(cols) >= 2:
-            last = Module(cols[0], cols[1], cols[2] if len(cols) > 2 and cols[2] else None)
+            last = Module(cols[0], cols[1], _col(cols, 2) or None)
             if kind == "mod":
                 info.main = last
             else:
                 info.deps.append(last)
         elif kind == "=>" and last is not None and cols:
-            last.replace = Module(cols[0], cols[1] if len(cols) > 1 else "", cols[2] if len(cols) > 2 else None)
+            last.replace = Module(cols[0], _col(cols, 1), _col(cols, 2) or None)
         elif kind == "build":
             key, _, value = rest.partition("=")
             info.settings[key] = value
     return info
+
+
+def _col(cols: list[str], i: int) -> str:
+    return cols[i] if len(cols) > i else ""
 
 
 def _scan(fh: BinaryIO, limit: int) -> int | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from vulnhound.catalogers.interface import CatalogContext
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
 from vulnhound.inventory.model import PYPI, CatalogIssue, Location, Package
 from vulnhound.inventory.purl import make_purl
 from vulnhound.sources.interface import FileView, ViewError
@@ -54,3 +56,39 @@ def pypi_package(name: str, raw_version: str, path: str, found_by: str, manager:
     return Package(name=cname, version=version, type=PYPI, purl=make_purl(PYPI, cname, version), found_by=found_by,
                    locations=[Location(path)], package_manager=manager, dev=dev, licenses=licenses,
                    maintainer=maintainer, metadata=meta)
+
+
+# What a structurally wrong document raises while being walked (a string where a table belongs, bad JSON/TOML).
+MALFORMED = (ValueError, TypeError, AttributeError, KeyError)
+
+
+class FileCataloger(Cataloger):
+    """A cataloger that reads each wanted file whole (bounded by ``max_file_size``) and parses it on its own;
+    a parse failure becomes one error naming the file, and what was appended before it is kept."""
+
+    document = "file"  # named in the malformed-file message
+
+    def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
+        out = CatalogResult()
+        for path in paths:
+            if self.skip(view, path):
+                continue
+            data = read_limited(view, path, ctx, self.name, out.issues)
+            if data is None:
+                continue
+            try:
+                self.parse_file(view, path, data, out)
+            except MALFORMED as exc:
+                out.issues.append(CatalogIssue(self.name, path, f"malformed {self.document}: {exc}"))
+        return out
+
+    def skip(self, view: FileView, path: str) -> bool:
+        """True to pass over a wanted file without reading it (e.g. covered by another cataloger)."""
+        return False
+
+    @abstractmethod
+    def parse_file(self, view: FileView, path: str, data: bytes, out: CatalogResult) -> None:
+        """Append the file's packages and issues to ``out``; raise one of MALFORMED for a broken document."""
+
+    def note(self, out: CatalogResult, path: str, message: str, line: int | None = None) -> None:
+        out.issues.append(CatalogIssue(self.name, path, message, offset=line, severity="note"))

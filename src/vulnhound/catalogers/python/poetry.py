@@ -15,7 +15,7 @@ class PoetryLockCataloger(LockCataloger):
     basenames = frozenset({"poetry.lock"})
 
     def parse(self, doc: dict[str, Any], path: str, out: CatalogResult) -> None:
-        for i, entry in enumerate(doc.get("package", [])):
+        for i, entry in enumerate(self.tables(doc, "package")):
             name, version = entry.get("name"), entry.get("version")
             if not isinstance(name, str) or not isinstance(version, str) or not version:
                 self.note(out, path, f"skipped package #{i}: no name or version")

@@ -18,7 +18,7 @@ class PylockCataloger(LockCataloger):
         return base == "pylock.toml" or (base.startswith("pylock.") and base.endswith(".toml"))
 
     def parse(self, doc: dict[str, Any], path: str, out: CatalogResult) -> None:
-        for i, entry in enumerate(doc.get("packages", [])):
+        for i, entry in enumerate(self.tables(doc, "packages")):
             name, version = entry.get("name"), entry.get("version")
             if not isinstance(name, str):
                 self.note(out, path, f"skipped packages[{i}]: no name")

@@ -24,9 +24,13 @@ _INCLUDE = re.compile(r"^(?:-r|--requirement)(?:\s*=?\s*)(\S+)$")
 MAX_INCLUDE_DEPTH = 10
 
 
+# Requirement files shipped inside installed packages are their authors' build inputs, not what is installed.
+_INSTALLED_TREES = ("site-packages/", "dist-packages/", "node_modules/")
+
+
 def wants_requirements(path: str) -> bool:
     base = path.rsplit("/", 1)[-1]
-    return base.endswith(".txt") and "requirements" in base
+    return base.endswith(".txt") and "requirements" in base and not any(t in path for t in _INSTALLED_TREES)
 
 
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -64,7 +68,7 @@ class RequirementsCataloger(Cataloger):
 
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         out = CatalogResult()
-        own = set(paths)
+        own = set(paths)  # grows with every included file: each file is read once per scan
         for path in paths:
             self._parse(view, path, ctx, out, own, [path])
         return out
@@ -113,11 +117,12 @@ class RequirementsCataloger(Cataloger):
     def _include(self, view: FileView, path: str, ref: str, line: int, ctx: CatalogContext, out: CatalogResult,
                  own: set[str], chain: list[str], note: Callable[[int, str], None]) -> None:
         target = normalize(posixpath.join(posixpath.dirname(path), ref))
-        if target in own:
-            return  # cataloged on its own; following it here would count its packages twice
         if target in chain or len(chain) > MAX_INCLUDE_DEPTH:
             note(line, f"skipped include {ref!r}: include loop or nesting too deep")
+        elif target in own:
+            return  # cataloged on its own or already included: following it again would count it twice
         elif not view.exists(target):
             note(line, f"skipped include {ref!r}: not in the scanned source")
         else:
+            own.add(target)
             self._parse(view, target, ctx, out, own, [*chain, target])

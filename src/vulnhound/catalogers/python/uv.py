@@ -27,7 +27,7 @@ class UvLockCataloger(LockCataloger):
     basenames = frozenset({"uv.lock"})
 
     def parse(self, doc: dict[str, Any], path: str, out: CatalogResult) -> None:
-        entries = [e for e in doc.get("package", []) if isinstance(e, dict)]
+        entries = self.tables(doc, "package")
         by_name: dict[str, list[int]] = {}
         for i, e in enumerate(entries):
             by_name.setdefault(str(e.get("name")), []).append(i)

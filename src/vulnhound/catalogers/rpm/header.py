@@ -60,17 +60,17 @@ class Header:
             return [v]
         return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
 
-    def int(self, tag: int) -> int | None:
+    def integer(self, tag: int) -> int | None:
         v = self.tags.get(tag)
         return v[0] if isinstance(v, list) and v and isinstance(v[0], int) else None
 
-    def ints(self, tag: int) -> list[int]:
+    def integers(self, tag: int) -> list[int]:
         v = self.tags.get(tag)
         return [x for x in v if isinstance(x, int)] if isinstance(v, list) else []
 
     def files(self) -> list[str]:
         """Installed paths, "/usr/bin/x" style: DIRNAMES[DIRINDEXES[i]] + BASENAMES[i], or OLDFILENAMES."""
-        base, dirs, idx = self.strings(BASENAMES), self.strings(DIRNAMES), self.ints(DIRINDEXES)
+        base, dirs, idx = self.strings(BASENAMES), self.strings(DIRNAMES), self.integers(DIRINDEXES)
         if base:
             if len(idx) != len(base):
                 raise HeaderError("BASENAMES and DIRINDEXES differ in length", 0)

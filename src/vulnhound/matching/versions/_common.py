@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from vulnhound.matching.versions.interface import InvalidVersion
+from vulnhound.matching.versions.interface import InvalidVersion, Version
+
+# Real versions are far shorter; the cap also keeps digit runs below int()'s 4300-digit conversion limit.
+MAX_LEN = 1024
 
 
 def isnum(s: str) -> bool:
@@ -17,6 +20,8 @@ def check_text(scheme: str, raw: object) -> str:
     """Reject what no scheme accepts: non-strings, empty strings, whitespace and control characters."""
     if not isinstance(raw, str):
         raise InvalidVersion(f"{scheme}: version must be a string, got {type(raw).__name__}")
+    if len(raw) > MAX_LEN:
+        raise InvalidVersion(f"{scheme}: version longer than {MAX_LEN} characters: {raw[:40]!r}...")
     if not raw or any(c.isspace() or not c.isprintable() for c in raw):
         raise InvalidVersion(f"{scheme}: invalid version {raw!r}")
     return raw
@@ -56,3 +61,14 @@ class CmpKey:
 
 def sign(n: int) -> int:
     return (n > 0) - (n < 0)
+
+
+# Primitive comparison clauses as requirement parsers return them: (op, version).
+OPS: dict[str, Callable[[Version, Version], bool]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}

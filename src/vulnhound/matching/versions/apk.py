@@ -96,3 +96,10 @@ class ApkVersion(Version):
 
     def _parse(self, raw: str) -> CmpKey:
         return CmpKey(_parse(check_text(self.scheme, raw)), _cmp)
+
+    @property
+    def valid(self) -> bool:
+        """False when text was left over after -rN; such versions order by plain string among themselves only,
+        which is what apk does and is not a total order against valid ones."""
+        data: _Apk = self._key.data
+        return not (data.invalid or data.remainder)

@@ -30,12 +30,12 @@ def part_key(s: str) -> tuple[_Group, ...]:
         k = j
         while k < n and "0" <= s[k] <= "9":
             k += 1
-        groups.append((tuple(_order(c) for c in s[i:j]) + (0,), int(s[j:k]) if k > j else 0))
+        groups.append(((*(_order(c) for c in s[i:j]), 0), int(s[j:k]) if k > j else 0))
         i = k
     while groups and groups[-1] == _END:
         groups.pop()
-    groups.append(_END)
-    return tuple(groups)
+    # Two ENDs: only a first group can equal END, so no key is then a proper prefix of another.
+    return (*groups, _END, _END)
 
 
 class DpkgVersion(Version):

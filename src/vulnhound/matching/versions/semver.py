@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from vulnhound.matching.versions._common import check_text, isnum
 from vulnhound.matching.versions.interface import InvalidVersion, Version
 
 _Pre = tuple[tuple[int, int | str], ...]
 # A release sorts after all its prereleases: (1,) > (0, ...).
 _RELEASE: tuple[int, _Pre] = (1, ())
+# After the numbers only a prerelease ('-...') or build ('+...') may follow.
+_TAIL = re.compile(r"[-+][0-9A-Za-z.+-]*")
+# Go toolchain tags: go1.21, go1.21.3, go1.21rc2, go1.9beta1 (golang.org/x/vuln maps them the same way).
+_GO_TAG = re.compile(r"go(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?")
 
 
 def split_semver_like(s: str) -> tuple[list[int], str]:
@@ -50,6 +56,8 @@ def semver_like_key(scheme: str, raw: str, width: int, strip: tuple[str, ...] = 
     comps, tail = split_semver_like(s)
     if not comps:
         raise InvalidVersion(f"{scheme}: no numeric version at the start of {raw!r}")
+    if tail and not _TAIL.fullmatch(tail):
+        raise InvalidVersion(f"{scheme}: {tail!r} is neither a prerelease nor build metadata in {raw!r}")
     if len(comps) > width:
         tail += "".join(f".{c}" for c in comps[width:])
         comps = comps[:width]
@@ -93,7 +101,11 @@ class GoVersion(SemverVersion):
     scheme = "go"
 
     def _parse(self, raw: str) -> tuple[object, ...]:
-        return semver_like_key(self.scheme, raw, 3, strip=("v", "go"))
+        tag = _GO_TAG.fullmatch(raw)
+        if tag:
+            major, minor, patch, pre, n = tag.groups()
+            return semver_like_key(self.scheme, f"{major}.{minor}.{patch or 0}" + (f"-{pre}.{n}" if pre else ""), 3)
+        return semver_like_key(self.scheme, raw, 3)
 
 
 class NugetVersion(Version):

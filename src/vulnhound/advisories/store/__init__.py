@@ -1,0 +1,25 @@
+"""The knowledge base: normalized advisories from every feed, alias groups, update operations, KEV/EPSS."""
+
+from __future__ import annotations
+
+from vulnhound.advisories.store.engine import open_engine, resolve_url
+from vulnhound.advisories.store.importer import OperationResult, import_items
+from vulnhound.advisories.store.query import AffectedRow, KnowledgeBase, Operation, SourceStatus
+
+
+def open_kb(db: str | None = None) -> KnowledgeBase:
+    """Open (creating and migrating as needed) the knowledge base at ``db`` / ``VULNHOUND_DB`` / the default."""
+    return KnowledgeBase(open_engine(db))
+
+
+__all__ = [
+    "AffectedRow",
+    "KnowledgeBase",
+    "Operation",
+    "OperationResult",
+    "SourceStatus",
+    "import_items",
+    "open_engine",
+    "open_kb",
+    "resolve_url",
+]

@@ -1,0 +1,237 @@
+"""Zip archives and function packages (``zip:app.zip``, ``function:app.zip --layer L.zip``), read in place.
+
+Members are read straight out of the archive with ``zipfile``; nothing is extracted to disk. ``zip:`` shows the
+archive's own paths. ``function:`` lays the archive out the way Lambda mounts it: function code under
+``var/task/``, layer zips merged in order under ``opt/`` (a later layer's file replaces an earlier one's), so
+package locations read ``var/task/requests-2.20.0.dist-info/METADATA`` or ``opt/python/...``.
+
+Hostile archives: member names that are absolute or climb with ``..`` are never exposed (counted in the source
+info as ``unsafe_names``); symlink members (unix mode in ``external_attr``) resolve only inside the view; an
+archive whose declared sizes add up past ``max_total`` or whose members compress better than ``max_ratio``
+(a zip bomb) is refused with ``SourceError`` before anything is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from vulnhound.inventory.model import SourceInfo
+from vulnhound.sources.interface import FileMeta, FileView, PathFilter, Source, SourceError, ViewError, normalize
+
+MAX_TOTAL = 4 << 30  # declared uncompressed bytes over all members (Lambda itself allows 250 MB unzipped)
+MAX_RATIO = 200  # uncompressed/compressed for one member; text compresses ~10x, bombs ~1000x
+RATIO_MIN_SIZE = 1 << 20  # small members may compress absurdly well (runs of zeros) without harm
+MAX_MEMBERS = 500_000
+MAX_LINK_DEPTH = 40
+MAX_LINK_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    archive: int
+    info: zipfile.ZipInfo
+    link: bool
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return (info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16))
+
+
+def _unsafe(name: str) -> bool:
+    """Absolute, drive-letter or climbing names: extracting them would write outside the target directory."""
+    n = name.replace("\\", "/")
+    if n.startswith("/") or (len(n) > 1 and n[1] == ":"):
+        return True
+    depth = 0
+    for part in n.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
+class ZipView(FileView):
+    """A read-only view over one or more open zip archives, each mounted at a prefix."""
+
+    def __init__(self, archives: list[tuple[zipfile.ZipFile, str]]) -> None:
+        self._archives = [zf for zf, _ in archives]
+        self._members: dict[str, _Member] = {}
+        self._dirs: set[str] = {""}
+        self.unsafe_names: list[str] = []
+        for index, (zf, prefix) in enumerate(archives):
+            for info in zf.infolist():
+                if _unsafe(info.filename):
+                    self.unsafe_names.append(info.filename)
+                    continue
+                path = normalize(f"{prefix}/{info.filename}")
+                if not path:
+                    continue
+                self._add_parents(path)
+                if info.is_dir():
+                    self._dirs.add(path)
+                    continue
+                self._members[path] = _Member(index, info, _is_symlink(info))
+
+    def _add_parents(self, path: str) -> None:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            self._dirs.add("/".join(parts[:i]))
+
+    def _link_target(self, m: _Member) -> str:
+        with self._archives[m.archive].open(m.info) as fh:
+            return fh.read(MAX_LINK_SIZE).decode("utf-8", errors="replace")
+
+    def _meta(self, path: str, m: _Member) -> FileMeta:
+        mode = stat.S_IMODE(m.info.external_attr >> 16) if m.info.create_system == 3 else 0o644
+        if m.link:
+            return FileMeta(path, m.info.file_size, "symlink", link_target=self._link_target(m), mode=mode)
+        return FileMeta(path, m.info.file_size, "file", mode=mode or 0o644)
+
+    def iter_files(self) -> Iterator[FileMeta]:
+        for path, m in self._members.items():
+            yield self._meta(path, m)
+
+    def meta(self, path: str) -> FileMeta | None:
+        p = normalize(path)
+        m = self._members.get(p)
+        if m is not None:
+            return self._meta(p, m)
+        return FileMeta(p, 0, "dir", mode=0o755) if p in self._dirs else None
+
+    def resolve(self, path: str) -> str:
+        """Resolve symlinks component by component; an absolute or climbing target stays inside the root."""
+        pending = [p for p in normalize(path).split("/") if p]
+        done: list[str] = []
+        hops = 0
+        while pending:
+            part = pending.pop(0)
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            candidate = "/".join([*done, part])
+            m = self._members.get(candidate)
+            if m is not None and m.link:
+                hops += 1
+                if hops > MAX_LINK_DEPTH:
+                    raise ViewError(f"{path}: too many levels of symbolic links")
+                target = self._link_target(m)
+                if target.startswith("/"):
+                    done = []
+                pending = [p for p in target.split("/") if p and p != "."] + pending
+                continue
+            if m is None and candidate not in self._dirs:
+                raise FileNotFoundError(path)
+            done.append(part)
+        return "/".join(done)
+
+    def open(self, path: str) -> BinaryIO:
+        real = self.resolve(path)
+        m = self._members.get(real)
+        if m is None:
+            raise FileNotFoundError(path)
+        try:
+            return self._archives[m.archive].open(m.info)  # type: ignore[return-value]
+        except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as exc:  # encrypted, unknown method
+            raise ViewError(f"{path}: {exc}") from None
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            prefix = self.resolve(path)
+        except (FileNotFoundError, ViewError):
+            return []
+        prefix = prefix + "/" if prefix else ""
+        names = {p[len(prefix):].split("/", 1)[0] for p in (*self._members, *self._dirs)
+                 if p.startswith(prefix) and p != prefix.rstrip("/")}
+        names.discard("")
+        return sorted(names)
+
+
+def check_bounds(zf: zipfile.ZipFile, name: str, max_total: int, max_ratio: float) -> None:
+    """Refuse zip bombs from the central directory alone, before reading any member."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise SourceError(f"{name}: {len(infos)} members is over the {MAX_MEMBERS} limit; refusing the archive")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if total > max_total:
+            raise SourceError(f"{name}: members add up to more than {max_total} bytes uncompressed; "
+                              "refusing a possible zip bomb")
+        if info.file_size > RATIO_MIN_SIZE and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise SourceError(f"{name}: member {info.filename!r} expands {info.file_size} bytes from "
+                              f"{info.compress_size} (over {max_ratio:g}x); refusing a possible zip bomb")
+
+
+class ZipSource(Source):
+    """``zip:FILE`` (paths as in the archive) or ``function:FILE`` (Lambda layout, with layers and runtime)."""
+
+    def __init__(self, path: str, kind: str = "zip", layers: list[str] | None = None, runtime: str | None = None,
+                 max_total: int = MAX_TOTAL, max_ratio: float = MAX_RATIO) -> None:
+        if kind not in ("zip", "function"):
+            raise ValueError(kind)
+        self.kind = kind
+        self.path = path
+        self.layers = list(layers or [])
+        if self.layers and kind != "function":
+            raise SourceError(f"{path}: --layer applies to function: targets only")
+        self.runtime = runtime
+        self._files: list[zipfile.ZipFile] = []
+        self._info = SourceInfo(kind=kind, target=path)
+        try:
+            for archive in [path, *self.layers]:
+                zf = zipfile.ZipFile(archive)
+                self._files.append(zf)
+                check_bounds(zf, archive, max_total, max_ratio)
+        except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+            self.close()
+            raise SourceError(f"{exc}: not a readable zip archive (give a .zip file)") from None
+        except SourceError:
+            self.close()
+            raise
+        total = sum(i.file_size for zf in self._files for i in zf.infolist())
+        if total > max_total:
+            self.close()
+            raise SourceError(f"{path}: function and layers add up to {total} bytes uncompressed, over {max_total}")
+        self._info.digest = "sha256:" + _sha256(path)
+        meta = self._info.metadata
+        if runtime:
+            meta["runtime"] = runtime
+        if kind == "function":
+            meta["layout"] = {"code": "var/task", "layers": "opt"}
+            meta["layers"] = [{"path": p, "digest": "sha256:" + _sha256(p)} for p in self.layers]
+
+    def info(self) -> SourceInfo:
+        return self._info
+
+    def open_view(self, wants: PathFilter) -> FileView:
+        if self.kind == "zip":
+            mounts = [(self._files[0], "")]
+        else:
+            # Layers first so that function code wins nothing over opt/ (disjoint), later layers override earlier.
+            mounts = [(zf, "opt") for zf in self._files[1:]] + [(self._files[0], "var/task")]
+        view = ZipView(mounts)
+        if view.unsafe_names:
+            self._info.metadata["unsafe_names"] = view.unsafe_names[:100]
+        return view
+
+    def close(self) -> None:
+        for zf in self._files:
+            zf.close()
+        self._files = []
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()

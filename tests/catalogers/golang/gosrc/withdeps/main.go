@@ -1,0 +1,8 @@
+package main
+
+import (
+	"example.com/lib"
+	"example.com/local"
+)
+
+func main() { println(lib.Name(), local.Name()) }

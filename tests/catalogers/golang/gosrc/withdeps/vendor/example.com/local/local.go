@@ -1,0 +1,3 @@
+package local
+
+func Name() string { return "local" }
