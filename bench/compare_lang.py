@@ -2,6 +2,7 @@
 
 Usage: python bench/compare_lang.py [TARGETS_DIR]  (default: <repo>/.targets, built by the slow tests of
 tests/catalogers/python, tests/catalogers/npm and tests/sources/zip). Prints counts and every difference.
+``python bench/compare_lang.py --cases`` compares the lock-file test cases instead (Trivy fs, Syft dir).
 """
 
 from __future__ import annotations
@@ -31,13 +32,17 @@ TRIVY_FLAGS = ["--skip-db-update", "--skip-java-db-update", "--offline-scan", "-
 Key = tuple[str, str, str]  # (type, name, version)
 
 
+def _cn(name: str) -> str:
+    return str(canonicalize_name(name))
+
+
 def _key(purl: str) -> Key | None:
     if not purl.startswith(("pkg:pypi/", "pkg:npm/")):
         return None
     typ, _, rest = purl[4:].partition("/")
     rest = unquote(rest.split("?", 1)[0].split("#", 1)[0])
     name, _, version = rest.rpartition("@")
-    return typ, canonicalize_name(name) if typ == "pypi" else name, version
+    return typ, _cn(name) if typ == "pypi" else name, version
 
 
 def _cdx_set(path: Path) -> set[Key]:
@@ -89,7 +94,32 @@ def report(name: str, results: dict[str, tuple[set[Key], float]], oracle: set[Ke
             print(f"      + {'/'.join(k)}")
 
 
+def compare_cases(tmp: Path) -> None:
+    """Every lock-file case folder of the cataloger tests: what each tool finds that another does not."""
+    from vulnhound.sources.directory import DirSource
+
+    for base in ("tests/catalogers/npm/cases", "tests/catalogers/python/cases"):
+        for case in sorted((REPO / base).iterdir()):
+            if not (case / "input").is_dir():
+                continue
+            with DirSource(str(case / "input")) as src:
+                found = {(p.type, p.name, p.version) for p in build_inventory(src).packages
+                         if p.type in ("pypi", "npm")}
+            tr, _ = trivy("fs", case / "input", tmp)
+            sy, _ = syft(f"dir:{case / 'input'}", tmp)
+            print(f"{base.split('/')[2]}/{case.name}: vulnhound {len(found)} trivy {len(tr)} syft {len(sy)}")
+            for tool, other in (("trivy", tr), ("syft", sy)):
+                for k in sorted(other - found):
+                    print(f"    {tool} only: {'/'.join(k)}")
+                for k in sorted(found - other):
+                    print(f"    not in {tool}: {'/'.join(k)}")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--cases"]:
+        with tempfile.TemporaryDirectory() as tmpdir:
+            compare_cases(Path(tmpdir))
+        return
     targets = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / ".targets"
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -97,7 +127,7 @@ def main() -> None:
             if not venv.is_dir():
                 continue
             listed = json.loads(Path(f"{venv}.pip-list.json").read_text())
-            oracle = {("pypi", canonicalize_name(d["name"]), d["version"]) for d in listed}
+            oracle = {("pypi", _cn(d["name"]), d["version"]) for d in listed}
             report(f"venv {venv.name}", {"vulnhound": ours(f"dir:{venv}"), "trivy rootfs": trivy("rootfs", venv, tmp),
                                          "syft": syft(f"dir:{venv}", tmp)}, oracle)
         for project in sorted(p for p in targets.glob("npm-old-*") if p.is_dir()):
@@ -108,7 +138,7 @@ def main() -> None:
                                            "syft": syft(f"dir:{project}", tmp)}, oracle)
         for fn in sorted(p for p in targets.glob("fn-*") if (p / "oracle.json").is_file()):
             data = json.loads((fn / "oracle.json").read_text())
-            oracle = {("pypi", canonicalize_name(n), v) for n, v in data["pypi"]} | {("npm", n, v)
+            oracle = {("pypi", _cn(n), v) for n, v in data["pypi"]} | {("npm", n, v)
                                                                                      for n, v in data["npm"]}
             # Trivy does not open zips: it scans the extracted function and layer (what Lambda mounts).
             mount = tmp / "lambda"

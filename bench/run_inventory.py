@@ -116,7 +116,8 @@ def main() -> None:
             for tool in tools:
                 out = work / f"{tool}-{name}.json"
 
-                def once(i: int, tool: str = tool, out: Path = out, kind: str = kind, ref: str = ref) -> Run:
+                def once(i: int, tool: str = tool, out: Path = out, kind: str = kind, ref: str = ref,
+                         name: str = name) -> Run:
                     # A fresh cache dir per run: Trivy would otherwise reuse its analysed layers and skip the work.
                     cache = work / f"cache-{tool}-{name}-{i}"
                     cmd, env = tool_commands(kind, ref, out, cache)[tool]

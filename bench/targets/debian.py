@@ -10,13 +10,15 @@ from pathlib import Path
 
 # Chosen to land near the 315 packages of the Trivy reference rootfs (minbase gives ~90).
 EXTRA_PACKAGES = (
-    "ca-certificates curl wget openssl gnupg python3 python3-venv perl git openssh-client libxml2 libsqlite3-0 "
-    "vim-tiny less procps iproute2 xz-utils bzip2 unzip zip file jq sudo locales tzdata rsync make gcc libc6-dev "
-    "python3-yaml python3-requests python3-jinja2 python3-cryptography libssl-dev zlib1g-dev g++ dpkg-dev python3-pip "
-    "python3-dev libffi-dev sqlite3 postgresql-client nginx-light libxslt1-dev libjpeg-dev libpng-dev libfreetype6-dev "
-    "libreadline-dev libncurses-dev libbz2-dev liblzma-dev libyaml-dev libcurl4-openssl-dev libpq-dev autoconf automake "
-    "libtool pkg-config cmake nodejs"
-).split()
+    "ca-certificates", "curl", "wget", "openssl", "gnupg", "python3", "python3-venv", "perl", "git",
+    "openssh-client", "libxml2", "libsqlite3-0", "vim-tiny", "less", "procps", "iproute2", "xz-utils", "bzip2",
+    "unzip", "zip", "file", "jq", "sudo", "locales", "tzdata", "rsync", "make", "gcc", "libc6-dev", "python3-yaml",
+    "python3-requests", "python3-jinja2", "python3-cryptography", "libssl-dev", "zlib1g-dev", "g++", "dpkg-dev",
+    "python3-pip", "python3-dev", "libffi-dev", "sqlite3", "postgresql-client", "nginx-light", "libxslt1-dev",
+    "libjpeg-dev", "libpng-dev", "libfreetype6-dev", "libreadline-dev", "libncurses-dev", "libbz2-dev",
+    "liblzma-dev", "libyaml-dev", "libcurl4-openssl-dev", "libpq-dev", "autoconf", "automake", "libtool",
+    "pkg-config", "cmake", "nodejs",
+)
 
 
 def mirror() -> str:

@@ -72,6 +72,9 @@ def test_all_formats_squash_alike(built: tuple[Path, BuiltImage], local_registry
             info = src.info()
             assert [lay.diff_id for lay in info.layers] == img.diff_ids, target
             assert info.layers[0].created_by == "layer 0"
+            assert all(lay.digest and lay.media_type and lay.size for lay in info.layers), target
+            if target.startswith("docker-archive"):  # uncompressed layers: the blob digest is the diff ID
+                assert [lay.digest for lay in info.layers] == img.diff_ids
             assert view.meta("a/keep") is not None and view.meta("a/keep").layer == img.diff_ids[2]  # type: ignore[union-attr]
     with open_source(f"oci-dir:{img.layout}") as src:
         assert src.info().digest is None or src.info().digest == img.manifest_digest

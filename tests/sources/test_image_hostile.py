@@ -194,3 +194,27 @@ def test_docker_archive_layer_not_matching_its_diff_id(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="not the diff ID"):
         scan(f"docker-archive:{archive}")
     assert scan(f"docker-archive:{archive}", verify_digests=False) == {"f": b"fake"}
+
+
+def test_too_many_entries_is_refused(tmp_path: Path) -> None:
+    from vulnhound.sources.content import ContentStore
+    from vulnhound.sources.layered import ImageFS
+    from vulnhound.sources.tarstream import TarReader
+
+    tar = layer_tar([("file", f"f{i}", b"") for i in range(50)])
+
+    class Body:
+        def __init__(self) -> None:
+            self.buf = io.BytesIO(tar)
+
+        def read(self, n: int) -> bytes:
+            return self.buf.read(n)
+
+        def skip(self, n: int) -> int:
+            return len(self.buf.read(n))
+
+    store = ContentStore()
+    fs = ImageFS(["sha256:" + "1" * 64], store, max_entries=20)
+    with pytest.raises(SourceError, match="more than 20 entries"):
+        fs.apply(0, TarReader(Body(), "t"), lambda p: False)
+    store.close()

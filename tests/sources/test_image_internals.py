@@ -7,7 +7,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from imagebuild import Layer, build_image
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from imagebuild import Layer, build_image, to_docker_archive
 
 from vulnhound.sources.content import ContentStore
 from vulnhound.sources.directory import DirSource, pseudo_mounts
@@ -75,10 +77,17 @@ def test_bad_checksum_is_a_tar_error() -> None:
         list(TarReader(_Bytes(bytes(data)), "t"))
 
 
-def test_large_wanted_files_spool_to_disk_and_seek(tmp_path: Path) -> None:
-    big = bytes(range(256)) * (12 * 1024)  # 3 MiB: above the in-memory threshold
-    img = build_image(tmp_path / "img", [Layer([("file", "usr/share/big.jar", big), ("file", "small", b"s")])])
-    with open_source(f"oci-dir:{img.layout}") as src:
+@pytest.mark.parametrize("how", ["gzip", "none", "docker-archive"])
+def test_large_wanted_files_spool_or_stay_in_place_and_seek(tmp_path: Path, how: str) -> None:
+    """Above the in-memory threshold, bodies of compressed layers spool to disk; bodies of uncompressed blobs
+    on disk are read where they lie (also inside an archive)."""
+    big = bytes(range(256)) * (12 * 1024)  # 3 MiB
+    img = build_image(tmp_path / "img", [Layer([("file", "usr/share/big.jar", big), ("file", "small", b"s")],
+                                               compression="gzip" if how == "gzip" else "none")])
+    target = f"oci-dir:{img.layout}"
+    if how == "docker-archive":
+        target = f"docker-archive:{to_docker_archive(img.layout, 'latest', tmp_path / 'd.tar')}"
+    with open_source(target) as src:
         view = src.open_view(lambda p: True)
         with view.open("usr/share/big.jar") as fh:
             fh.seek(-256, io.SEEK_END)
@@ -152,3 +161,28 @@ def test_docker_archive_with_gzip_layers_and_linked_members(tmp_path: Path) -> N
         assert view.read_bytes("etc/os-release") == b"ID=debian\n"
         assert list(view.layer_history("etc/os-release")) == [sha(tar), sha(tar)]  # both layers wrote it
         assert src.info().repo_tags == ("x:1",)
+
+
+_SAMPLE = _tar(tarfile.PAX_FORMAT, [("d/" + "x" * 120 + "/f", b"A" * 700), ("g", b"B" * 3)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(cut=st.integers(0, len(_SAMPLE)), flips=st.lists(st.tuples(st.integers(0, len(_SAMPLE) - 1),
+                                                                   st.integers(1, 255)), max_size=4))
+def test_damaged_tars_fail_only_with_source_errors(cut: int, flips: list[tuple[int, int]]) -> None:
+    from vulnhound.sources.content import ContentStore
+    from vulnhound.sources.interface import SourceError
+    from vulnhound.sources.layered import ImageFS
+
+    data = bytearray(_SAMPLE[:cut])
+    for pos, x in flips:
+        if pos < len(data):
+            data[pos] ^= x
+    store = ContentStore()
+    fs = ImageFS(["sha256:" + "0" * 64], store)
+    try:
+        fs.apply(0, TarReader(_Bytes(bytes(data)), "t"), lambda p: True)
+    except SourceError:
+        pass
+    finally:
+        store.close()

@@ -11,9 +11,10 @@ import re
 from collections.abc import Sequence
 
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.os_db import read_db_text
 from vulnhound.inventory.model import APK, CatalogIssue, Location, OSInfo, Package
 from vulnhound.inventory.purl import apk_purl
-from vulnhound.sources.interface import FileView, ViewError, normalize
+from vulnhound.sources.interface import FileView, normalize
 
 INSTALLED = "lib/apk/db/installed"
 # usr-merged layouts may hold the only copy under usr/; a root with both reads the first (as apk does)
@@ -34,14 +35,9 @@ class ApkCataloger(Cataloger):
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         result = CatalogResult()
         for path in [p for p in INSTALLED_PATHS if p in paths][:1]:
-            try:
-                text = view.read_bytes(path, max_size=ctx.max_file_size).decode("utf-8", errors="replace")
-            except (OSError, ViewError) as exc:
-                # too big is a policy skip (note); unreadable loses every record in it (error)
-                severity = "note" if isinstance(exc, ViewError) else "error"
-                result.issues.append(CatalogIssue(self.name, path, f"cannot read: {exc}", severity=severity))
-                continue
-            self._parse(text, path, ctx, result)
+            text = read_db_text(view, path, ctx, self.name, result)
+            if text is not None:
+                self._parse(text, path, ctx, result)
         return result
 
     def _parse(self, text: str, path: str, ctx: CatalogContext, result: CatalogResult) -> None:

@@ -4,13 +4,12 @@ target framework, ``Project`` references left out; package_manager NUGET). One p
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
-from vulnhound.catalogers.lockfile import lang_package, read_limited
+from vulnhound.catalogers.lockfile import NO_DOC, lang_package, load_json
 from vulnhound.inventory.model import NUGET, CatalogIssue
 from vulnhound.inventory.purl import make_purl
 from vulnhound.sources.interface import FileView
@@ -30,13 +29,8 @@ class DotnetCataloger(Cataloger):
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         result = CatalogResult()
         for path in paths:
-            data = read_limited(view, path, ctx, NAME, result)
-            if data is None:
-                continue
-            try:
-                doc = json.loads(data.decode("utf-8-sig", errors="replace"))
-            except (ValueError, RecursionError) as exc:
-                result.issues.append(CatalogIssue(NAME, path, f"not JSON: {exc!s:.200}"))
+            doc = load_json(view, path, ctx, NAME, result)
+            if doc is NO_DOC:
                 continue
             if not isinstance(doc, dict):
                 result.issues.append(CatalogIssue(NAME, path, "not a JSON object"))

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.os_db import read_db_text
 from vulnhound.inventory.model import DEB, CatalogIssue, Location, OSInfo, Package
 from vulnhound.inventory.purl import deb_purl
 from vulnhound.sources.interface import FileView, ViewError, normalize
@@ -88,18 +89,17 @@ class DpkgCataloger(Cataloger):
         for path in paths:
             if path == STATUS or (path.startswith(STATUS_D) and not path.endswith(".md5sums")):
                 self._catalog_db(view, path, wanted, ctx, result)
+        # the first package listing a path owns it (shared directories such as "usr/bin" included), as with rpm
+        # and apk; filling in reverse with dict.update is that rule at C speed
+        for pkg in reversed(result.packages):
+            result.owned_files.update(dict.fromkeys(pkg.files, pkg.name))
         return result
 
     def _catalog_db(self, view: FileView, path: str, wanted: set[str], ctx: CatalogContext,
                     result: CatalogResult) -> None:
-        try:
-            data = view.read_bytes(path, max_size=ctx.max_file_size)
-        except (OSError, ViewError) as exc:
-            # too big is a policy skip (note); unreadable loses every record in it (error)
-            severity = "note" if isinstance(exc, ViewError) else "error"
-            result.issues.append(CatalogIssue(self.name, path, f"cannot read: {exc}", severity=severity))
+        text = read_db_text(view, path, ctx, self.name, result)
+        if text is None:
             return
-        text = data.decode("utf-8", errors="replace")
         if "\x00" in text:
             result.issues.append(CatalogIssue(self.name, path, "binary data (NUL bytes) in dpkg database",
                                               offset=text.count("\n", 0, text.index("\x00")) + 1))
@@ -172,8 +172,6 @@ class DpkgCataloger(Cataloger):
                 return
             files = _md5sums_paths(text) if cand.endswith(".md5sums") else _list_paths(text)
             pkg.files = tuple(files)
-            # shared directories ("usr/bin") end up with the last package that lists them; files rarely clash
-            result.owned_files.update(dict.fromkeys(files, pkg.name))
             return
 
 

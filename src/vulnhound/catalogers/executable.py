@@ -4,9 +4,15 @@ bytes, and the section table of ELF, PE and 64-bit Mach-O files. Used by the Go 
 from __future__ import annotations
 
 import io
+import re
 import struct
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from vulnhound.catalogers.interface import CatalogContext, CatalogResult
+from vulnhound.inventory.model import CatalogIssue
+from vulnhound.sources.interface import FileView
 
 # Binaries have no suffix, so the string test is "no dot in the basename" minus places that hold only data.
 # Reading a file is left to catalog(), which looks at 4 magic bytes before anything else.
@@ -15,7 +21,7 @@ _DATA_PREFIXES = (
     "usr/lib/locale/", "usr/src/", "var/log/", "var/cache/", "proc/", "sys/", "dev/", "usr/lib/sysimage/",
     "usr/lib/python", "usr/local/lib/python", "usr/lib/ruby/", "usr/share/doc/", "usr/lib/jvm/",
 )
-_DATA_PARTS = ("/.git/", ".dist-info/", ".egg-info/", "/__pycache__/", "/specifications/", "/man/")
+_DATA_PARTS = re.compile(r"(?:^|/)(?:\.git|__pycache__|specifications|man)/|\.(?:dist|egg)-info/")
 _DATA_NAMES = frozenset({
     "LICENSE", "LICENCE", "COPYING", "NOTICE", "README", "AUTHORS", "CHANGELOG", "CHANGES", "Makefile",
     "Dockerfile", "METADATA", "RECORD", "WHEEL", "INSTALLER", "REQUESTED", "PKG-INFO", "Gemfile", "Rakefile",
@@ -39,16 +45,38 @@ class Section:
 
 def wants_executable(path: str) -> bool:
     """Could ``path`` be a compiled program? String tests only: called for every path of every image."""
-    base = path.rsplit("/", 1)[-1]
-    if base.endswith(".exe"):
-        return True
-    if "." in base or base in _DATA_NAMES or not base:
-        return False
-    p = "/" + path
-    if path.startswith(_DATA_PREFIXES) or any(part in p for part in _DATA_PARTS):
+    slash = path.rfind("/")
+    if path.rfind(".") > slash:  # a dot in the basename: most paths are settled here, without allocating
+        return path.endswith(".exe")
+    base = path[slash + 1 :]
+    if not base or base in _DATA_NAMES or path.startswith(_DATA_PREFIXES) or _DATA_PARTS.search(path):
         return False
     # npm trees are full of extensionless text files; Go binaries shipped by npm (esbuild) sit under bin/.
-    return "/node_modules/" not in p or "/bin/" in p
+    return "node_modules/" not in path or "/bin/" in path
+
+
+def executables(view: FileView, paths: Sequence[str], ctx: CatalogContext, cataloger: str, result: CatalogResult,
+                min_size: int = 64) -> Iterator[tuple[str, str, BinaryIO]]:
+    """(path, format, seekable open file) for each regular file of ``paths`` that starts with an executable
+    magic; symlinks (the target is listed too) and tiny files are passed over, unreadable ones become issues."""
+    for path in paths:
+        meta = view.meta(path)
+        if meta is None or meta.kind != "file" or meta.size < min_size:
+            continue
+        try:
+            raw = view.open(path)
+        except OSError as exc:
+            result.issues.append(CatalogIssue(cataloger, path, f"unreadable: {exc}"))
+            continue
+        with raw:
+            try:
+                fmt = sniff(raw.read(4))
+                fh = seekable(raw, ctx.max_file_size) if fmt else raw
+            except OSError as exc:
+                result.issues.append(CatalogIssue(cataloger, path, f"unreadable: {exc}"))
+                continue
+            if fmt is not None:
+                yield path, fmt, fh
 
 
 def sniff(head: bytes) -> str | None:

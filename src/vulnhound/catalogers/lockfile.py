@@ -36,6 +36,22 @@ def read_limited(view: FileView, path: str, ctx: CatalogContext, cataloger: str,
     return None
 
 
+NO_DOC: Any = object()  # load_json's "nothing usable" (None, false, 0 are valid JSON documents)
+
+
+def load_json(view: FileView, path: str, ctx: CatalogContext, cataloger: str, result: CatalogResult) -> Any:
+    """The parsed JSON document (a UTF-8 BOM tolerated), or ``NO_DOC`` with an issue added to ``result``.
+    Nesting too deep for the parser (a hostile file) is reported like any other syntax error."""
+    data = read_limited(view, path, ctx, cataloger, result)
+    if data is None:
+        return NO_DOC
+    try:
+        return json.loads(data.decode("utf-8-sig", errors="replace"))
+    except (ValueError, RecursionError) as exc:
+        result.issues.append(CatalogIssue(cataloger, path, f"not JSON: {exc!s:.200}"))
+    return NO_DOC
+
+
 def lang_package(name: str, version: str, type: str, purl: str, found_by: str, path: str, package_manager: str,
                  dev: bool = False, **metadata: Any) -> Package:
     """A language package located at ``path``; metadata entries that are None are left out."""

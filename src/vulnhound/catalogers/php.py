@@ -4,13 +4,12 @@ installed list ``vendor/composer/installed.json`` (Composer 1: a JSON list; Comp
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
-from vulnhound.catalogers.lockfile import lang_package, read_limited
+from vulnhound.catalogers.lockfile import NO_DOC, lang_package, load_json
 from vulnhound.inventory.model import COMPOSER, CatalogIssue
 from vulnhound.inventory.purl import make_purl
 from vulnhound.sources.interface import FileView
@@ -30,13 +29,8 @@ class ComposerCataloger(Cataloger):
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         result = CatalogResult()
         for path in paths:
-            data = read_limited(view, path, ctx, NAME, result)
-            if data is None:
-                continue
-            try:
-                doc = json.loads(data)
-            except (ValueError, RecursionError) as exc:
-                result.issues.append(CatalogIssue(NAME, path, f"not JSON: {exc!s:.200}"))
+            doc = load_json(view, path, ctx, NAME, result)
+            if doc is NO_DOC:
                 continue
             lists: list[tuple[Any, bool | None]]
             if path.endswith("composer.lock") and isinstance(doc, dict):

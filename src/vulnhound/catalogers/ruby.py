@@ -32,7 +32,8 @@ class GemfileLockCataloger(Cataloger):
     name = LOCK_NAME
 
     def wants(self, path: str) -> bool:
-        return path.endswith("Gemfile.lock") and path.rsplit("/", 1)[-1] in ("Gemfile.lock", "gems.locked")
+        return path.endswith(("Gemfile.lock", "gems.locked")) and path.rsplit("/", 1)[-1] in ("Gemfile.lock",
+                                                                                               "gems.locked")
 
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         result = CatalogResult()

@@ -15,15 +15,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from vulnhound.catalogers.executable import (
-    ExeError,
-    find_section,
-    read_at,
-    sections,
-    seekable,
-    sniff,
-    wants_executable,
-)
+from vulnhound.catalogers.executable import ExeError, executables, find_section, read_at, sections, wants_executable
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
 from vulnhound.catalogers.lockfile import lang_package, read_limited
 from vulnhound.inventory.model import CARGO, CatalogIssue, Package
@@ -82,23 +74,15 @@ class CargoAuditableCataloger(Cataloger):
 
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         result = CatalogResult()
-        for path in paths:
-            meta = view.meta(path)
-            if meta is None or meta.kind != "file" or meta.size < 64:
+        for path, fmt, fh in executables(view, paths, ctx, AUDIT_NAME, result):
+            try:
+                sec = find_section(sections(fh, fmt), ".dep-v0", "__dep_v0")
+            except ExeError:
+                continue  # a cut executable; nothing says it was built with cargo-auditable
+            if sec is None:
                 continue
             try:
-                with view.open(path) as raw:
-                    fmt = sniff(raw.read(4))
-                    if fmt is None:
-                        continue
-                    fh = seekable(raw, ctx.max_file_size)
-                    try:
-                        sec = find_section(sections(fh, fmt), ".dep-v0", "__dep_v0")
-                    except ExeError:
-                        continue  # a cut executable; nothing says it was built with cargo-auditable
-                    if sec is None:
-                        continue
-                    blob = read_at(fh, sec.offset, min(sec.size, MAX_AUDIT_JSON))
+                blob = read_at(fh, sec.offset, min(sec.size, MAX_AUDIT_JSON))
             except (ExeError, OSError) as exc:
                 result.issues.append(CatalogIssue(AUDIT_NAME, path, f".dep-v0 section unreadable: {exc}"))
                 continue

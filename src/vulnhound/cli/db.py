@@ -123,13 +123,27 @@ def status(
         if r.age_hours is None or r.age_hours > stale_hours:
             stale.append(r.name)
             age = f"[yellow]{age}[/yellow]"
-        rej = ", ".join(f"{reason}: {n}" for reason, n in sorted(r.rejects.items(), key=lambda x: -x[1])) or "0"
-        table.add_row(r.name, r.last_update or "-", age, str(r.record_count), rej)
+        table.add_row(r.name, (r.last_update or "-")[:19], age, _records(r), _rejects(r.rejects))
     Console().print(table)
     if not rows:
         err.print("[yellow]warning[/yellow]: the knowledge base is empty; run `vulnhound db update`")
     for name in stale:
         err.print(f"[yellow]warning[/yellow]: {name} is stale (older than {stale_hours:g} h)")
+
+
+def _records(r: Any) -> str:
+    extra = [f"{r.last_counts[k]} {k.upper()}" for k in ("kev", "epss", "releases") if r.last_counts.get(k)]
+    return ", ".join([str(r.record_count)] * bool(r.record_count or not extra) + extra)
+
+
+def _rejects(rejects: dict[str, int]) -> str:
+    # Reasons may carry the offending value; the table shows the total and the commonest few (--json has all).
+    total = sum(rejects.values())
+    if not total:
+        return "0"
+    top = sorted(rejects.items(), key=lambda x: -x[1])[:2]
+    shown = "; ".join(f"{n}× {reason[:40]}" for reason, n in top)
+    return f"{total}: {shown}" + ("; …" if len(rejects) > 2 else "")
 
 
 @db_app.command("export-bundle")
@@ -176,12 +190,19 @@ def show(
         raise typer.Exit(1)
     members = kb.group_members(group)
     records = kb.group_records(group)
+    kev, epss = kb.kev(members), kb.epss(members)
     if as_json:
-        out = {"group": group, "ids": members, "records": [asdict(r) for r in records]}
+        out = {"group": group, "ids": members, "records": [asdict(r) for r in records],
+               "kev": [asdict(k) for k in kev.values()], "epss": [asdict(e) for e in epss.values()]}
         sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
         return
     con = Console()
     con.print(f"[bold]{group}[/bold]  ids: {', '.join(members)}")
+    for k in kev.values():
+        con.print(f"  [red]CISA KEV[/red] {k.cve_id}: added {k.date_added}, due {k.due_date or '-'}, "
+                  f"ransomware {k.ransomware_use or '-'}")
+    for e in epss.values():
+        con.print(f"  EPSS {e.cve_id}: {e.score:.4f} (percentile {e.percentile:.4f}, {e.score_date or '-'})")
     for r in records:
         state = f" [red]withdrawn {r.withdrawn:%Y-%m-%d}[/red]" if r.withdrawn else ""
         con.print(f"\n[bold]{r.id}[/bold] from {r.source}{state}: {r.summary or ''}")

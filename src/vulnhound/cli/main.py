@@ -30,9 +30,9 @@ def main(
 
 def _register() -> None:
     # The one list of command modules; each exposes ``register(app)``.
-    from vulnhound.cli import db, sbom, scan
+    from vulnhound.cli import db, remote, sbom, scan, server
 
-    for module in (sbom, scan, db):
+    for module in (sbom, scan, db, server, remote):
         module.register(app)
 
 

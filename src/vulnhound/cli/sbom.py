@@ -42,7 +42,8 @@ def sbom(
     opts = SourceOptions(platform=platform, insecure=insecure, layers=list(layer), runtime=runtime)
     try:
         with _progress(f"Cataloging {target}", enabled=not quiet and sys.stderr.isatty()):
-            inv = scan(target, opts, include_files)
+            # file lists are always read: they decide which language packages the OS owns (osOwnedBy)
+            inv = scan(target, opts, include_files=True)
     except SourceError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

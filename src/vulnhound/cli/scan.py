@@ -89,7 +89,8 @@ def scan(
     opts = SourceOptions(platform=platform, insecure=insecure, layers=list(layer), runtime=runtime)
     try:
         with _progress(f"Scanning {target}", enabled=not quiet and sys.stderr.isatty()):
-            inv = collect_inventory(target, opts)
+            # Installed files let the inventory mark language packages the OS package manager owns.
+            inv = collect_inventory(target, opts, include_files=True)
             result = match_inventory(inv, index, resource_id=inv.source.digest or target)
     except SourceError as exc:
         _fail(str(exc), 2)
@@ -141,7 +142,7 @@ def explain(
             index, _, _ = open_index(db)
         except KnowledgeBaseMissing as exc:
             _fail(str(exc), 3)
-        inv = collect_inventory(source, SourceOptions())
+        inv = collect_inventory(source, SourceOptions(), include_files=True)
         findings = [finding_to_wire(f) for f in match_inventory(inv, index).findings]
     hits = [f for f in findings if f["findingId"] == ident or ident == f["packageVulnerabilityDetails"][
         "vulnerabilityId"] or ident in f["packageVulnerabilityDetails"]["aliases"]]

@@ -37,7 +37,7 @@ def build_bom(inv: Inventory, timestamp: datetime | None = None) -> dict[str, An
     if inv.os is not None:
         components.append(_os_component(inv.os))
     seen: set[str] = set()
-    components += [package_component(p, _unique_ref(p.id, seen)) for p in sorted(inv.packages, key=sort_key)]
+    components += [package_component(p, unique_ref(p.id, seen)) for p in sorted(inv.packages, key=sort_key)]
     refs = [c["bom-ref"] for c in components]
     when = (timestamp or datetime.now(UTC)).replace(microsecond=0)
     return {
@@ -142,8 +142,9 @@ def _valid_purl(text: str) -> bool:
     return True
 
 
-def _unique_ref(ref: str, seen: set[str]) -> str:
-    # Package.id collides only for true duplicates (same name, version, arch and path); bom-refs must not.
+def unique_ref(ref: str, seen: set[str]) -> str:
+    """``ref``, or ``ref-2``, ``ref-3``... if already in ``seen``; records the result (bom-refs, SPDX ids)."""
+    # Package.id collides only for true duplicates (same name, version, arch and path); document ids must not.
     out, n = ref, 1
     while out in seen:
         n += 1

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vulnhound import __version__
-from vulnhound.exports.cyclonedx_out import IMAGE_KINDS, package_properties
+from vulnhound.exports.cyclonedx_out import IMAGE_KINDS, package_properties, unique_ref
 from vulnhound.exports.inventory_json import sort_key
 from vulnhound.inventory.model import Inventory, Package
 
@@ -54,7 +54,7 @@ def build_document(inv: Inventory, created: datetime | None = None) -> dict[str,
         relationships.append(_rel(ROOT_ID, "CONTAINS", OS_ID))
     seen: set[str] = set()
     for pkg in sorted(inv.packages, key=sort_key):
-        spdx_id = _unique_id(f"SPDXRef-Package-{pkg.id}", seen)
+        spdx_id = unique_ref(f"SPDXRef-Package-{pkg.id}", seen)
         packages.append(_package(pkg, spdx_id, when))
         relationships.append(_rel(ROOT_ID, "CONTAINS", spdx_id))
     return {
@@ -114,12 +114,3 @@ def _rel(a: str, kind: str, b: str) -> dict[str, str]:
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-." else "-" for c in name).strip("-")[:80] or "inventory"
-
-
-def _unique_id(spdx_id: str, seen: set[str]) -> str:
-    out, n = spdx_id, 1
-    while out in seen:
-        n += 1
-        out = f"{spdx_id}-{n}"
-    seen.add(out)
-    return out

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from vulnhound.advisories.grouping import AliasGroups
-from vulnhound.advisories.model import Advisory, Affected, EpssScore, KevEntry
+from vulnhound.advisories.model import Advisory, Affected, DistroRelease, EpssScore, KevEntry
 from vulnhound.matching.keys import normalize_name
 
 if TYPE_CHECKING:
@@ -42,6 +42,18 @@ class AdvisoryIndex(Protocol):
 
     def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]: ...
 
+    def distro_releases(self) -> list[DistroRelease]:
+        """Release metadata (codename, end of life) known to the knowledge base."""
+        ...
+
+    def has_ecosystem(self, ecosystem: str) -> bool:
+        """Does any record speak of this ecosystem (a distro release's advisories are present at all)?"""
+        ...
+
+    def operation_of(self, source: str, vuln_id: str) -> int | None:
+        """The knowledge-base update operation that last wrote this record (after ``group_records``)."""
+        ...
+
 
 class MemoryIndex:
     """An AdvisoryIndex over records held in memory."""
@@ -51,6 +63,7 @@ class MemoryIndex:
         advisories: Iterable[Advisory],
         kev: Iterable[KevEntry] = (),
         epss: Iterable[EpssScore] = (),
+        releases: Iterable[DistroRelease] = (),
     ) -> None:
         self._by_key: dict[tuple[str, str], list[Candidate]] = {}
         self._records: dict[str, list[Advisory]] = {}
@@ -69,6 +82,8 @@ class MemoryIndex:
             self._members.setdefault(gid, []).append(member)
         self._kev = {k.cve_id: k for k in kev}
         self._epss = {e.cve_id: e for e in epss}
+        self._releases = list(releases)
+        self._ecosystems = {eco for eco, _ in self._by_key}
 
     def candidates(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[Candidate]]:
         return {k: self._by_key[k] for k in keys if k in self._by_key}
@@ -88,6 +103,15 @@ class MemoryIndex:
     def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]:
         return {c: self._epss[c] for c in cve_ids if c in self._epss}
 
+    def distro_releases(self) -> list[DistroRelease]:
+        return list(self._releases)
+
+    def has_ecosystem(self, ecosystem: str) -> bool:
+        return ecosystem in self._ecosystems
+
+    def operation_of(self, source: str, vuln_id: str) -> int | None:
+        return None  # records in memory were not written by a knowledge-base update
+
 
 class StoreIndex:
     """An AdvisoryIndex over the knowledge base store (``vulnhound.advisories.store``)."""
@@ -95,6 +119,7 @@ class StoreIndex:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._group: dict[str, str] = {}
+        self._ops: dict[tuple[str, str], int] = {}
 
     def candidates(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[Candidate]]:
         out: dict[tuple[str, str], list[Candidate]] = {}
@@ -109,10 +134,42 @@ class StoreIndex:
         return {i: self._group.get(i) or self.kb.group_of(i) or i for i in ids}
 
     def group_records(self, group_ids: Iterable[str]) -> dict[str, list[Advisory]]:
-        return {g: self.kb.group_records(g) for g in group_ids}
+        # Two batched queries per chunk instead of several per group: a scan can match thousands of groups.
+        import sqlalchemy as sa
+
+        from vulnhound.advisories.store import tables as t
+        from vulnhound.advisories.store.codec import decode
+
+        gids = sorted(set(group_ids))
+        out: dict[str, list[Advisory]] = {g: [] for g in gids}
+        with self.kb.engine.connect() as conn:
+            for i in range(0, len(gids), 500):
+                chunk = gids[i:i + 500]
+                member_of = {m: g for m, g in conn.execute(
+                    sa.select(t.ids.c.id, t.ids.c.group_id).where(t.ids.c.group_id.in_(chunk)))}
+                for g in chunk:
+                    member_of.setdefault(g, g)
+                members = sorted(member_of)
+                for j in range(0, len(members), 500):
+                    q = sa.select(t.vulns).where(t.vulns.c.id.in_(members[j:j + 500]))
+                    for row in conn.execute(q).mappings():
+                        # The affected entries that matter are the candidates'; records here carry the rest.
+                        adv = decode(row, [])
+                        self._ops[(adv.source, adv.id)] = int(row["op_id"])
+                        out[member_of[adv.id]].append(adv)
+        return out
+
+    def operation_of(self, source: str, vuln_id: str) -> int | None:
+        return self._ops.get((source, vuln_id))
 
     def kev(self, cve_ids: Iterable[str]) -> dict[str, KevEntry]:
         return self.kb.kev(cve_ids)
 
     def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]:
         return self.kb.epss(cve_ids)
+
+    def distro_releases(self) -> list[DistroRelease]:
+        return self.kb.distro_releases()
+
+    def has_ecosystem(self, ecosystem: str) -> bool:
+        return self.kb.has_ecosystem(ecosystem)

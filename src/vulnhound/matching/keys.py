@@ -9,10 +9,12 @@ backported builds).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
+from vulnhound.advisories.model import DistroRelease
 from vulnhound.inventory.model import OSInfo, Package
 
 LANGUAGE_ECOSYSTEMS = {
@@ -40,19 +42,26 @@ class Unsupported(Exception):
 
 
 def normalize_name(ecosystem: str, name: str) -> str:
-    """The name as the store indexes it: case-folded where the ecosystem is case-insensitive."""
-    base = ecosystem.split(":", 1)[0]
-    if base == "PyPI":
+    """The name as the store indexes it (``store.codec.name_key``): PEP 503 for PyPI, verbatim elsewhere.
+
+    Both sides must agree, or a lookup silently misses; case-insensitive ecosystems (NuGet) are exact for now.
+    """
+    if ecosystem.split(":", 1)[0] == "PyPI":
         return canonicalize_name(name)
-    if base in ("NuGet", "Packagist", "Maven", "RubyGems", "crates.io") or base == "npm":
-        # npm names are lowercase by rule; old mixed-case ones compare case-insensitively in advisories too.
-        return name.lower()
     return name
 
 
-def distro_ecosystems(os: OSInfo) -> list[str]:
-    """Candidate OSV ecosystem strings of one distro release, most specific first; [] when unknown."""
+def distro_ecosystems(os: OSInfo, releases: Iterable[DistroRelease] = ()) -> list[str]:
+    """Candidate OSV ecosystem strings of one distro release, most specific first; [] when unknown.
+
+    ``releases`` (from the knowledge base) maps a codename to its release when os-release has no VERSION_ID
+    (Debian testing images say only ``VERSION_CODENAME=trixie``).
+    """
     vid = os.version_id or ""
+    if not vid and os.version_codename:
+        rel = next((r for r in releases if r.distro == os.id and r.codename == os.version_codename), None)
+        if rel is not None and rel.ecosystem:
+            return [rel.ecosystem]
     major = vid.split(".", 1)[0]
     if os.id == "debian" and major.isdigit():
         return [f"Debian:{major}"]
@@ -68,20 +77,21 @@ def distro_ecosystems(os: OSInfo) -> list[str]:
     return []
 
 
-def keys_for(pkg: Package, os: OSInfo | None) -> list[LookupKey]:
+def keys_for(pkg: Package, os: OSInfo | None, releases: Iterable[DistroRelease] = ()) -> list[LookupKey]:
     """Every key to look ``pkg`` up by. Raises Unsupported with the reason when there is none."""
     if pkg.type in ("deb", "apk", "rpm") or pkg.os_owned_by:
         if os is None:
             raise Unsupported("OS package but the operating system could not be identified")
-        ecos = distro_ecosystems(os)
+        ecos = distro_ecosystems(os, releases)
         if not ecos:
             raise Unsupported(f"no advisory source for {os.id} {os.version_id or '?'}")
         if pkg.os_owned_by and pkg.type not in ("deb", "apk", "rpm"):
             # Matched through the owning OS package (that record carries the distro's own fixes).
             raise Unsupported(f"owned by OS package {pkg.os_owned_by}; matched through it")
         if pkg.type == "rpm":
-            # rpm distros (AlmaLinux/Rocky OSV) key advisories by binary package name and full EVR.
-            return [LookupKey(e, pkg.name, pkg.version, "binary rpm name in the release's advisories") for e in ecos]
+            # AlmaLinux/Rocky OSV records name binary packages and give [epoch:]version-release bounds; rpmdb
+            # omits epoch 0, so a version without an epoch compares as epoch 0 (rpm's own rule).
+            return [LookupKey(e, pkg.name, pkg.version, f"binary rpm {pkg.name} {pkg.version} in {e}") for e in ecos]
         name = pkg.source_name or pkg.name
         version = pkg.source_version or pkg.version
         why = "source package" if pkg.type == "deb" else "origin package"

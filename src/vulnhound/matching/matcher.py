@@ -6,11 +6,12 @@ the ecosystem's version scheme. One finding per (vulnerability group, package in
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from vulnhound.advisories.model import Advisory, Severity, VendorStatus
+from vulnhound.advisories.model import Advisory, EpssScore, KevEntry, Severity, VendorStatus
 from vulnhound.findings.model import (
     CvssEntry,
     Finding,
@@ -28,6 +29,9 @@ from vulnhound.inventory.model import Inventory, Package
 from vulnhound.matching.index import AdvisoryIndex, Candidate
 from vulnhound.matching.keys import LookupKey, Unsupported, distro_ecosystems, keys_for
 from vulnhound.matching.ranges import evaluate
+from vulnhound.matching.support import OS_TYPES, check_support
+from vulnhound.matching.versions.interface import InvalidVersion
+from vulnhound.matching.versions.registry import UnknownEcosystem, parse, scheme_for
 
 UNFIXED_STATUSES = frozenset(
     {VendorStatus.UNFIXED, VendorStatus.NO_DSA, VendorStatus.IGNORED, VendorStatus.POSTPONED,
@@ -44,6 +48,7 @@ class Match:
     candidate: Candidate
     reason: str
     fixed_version: str | None
+    package_id: str  # ``Package.id`` hashes on every call: computed once per package
 
 
 @dataclass(slots=True)
@@ -54,33 +59,42 @@ class MatchResult:
     stats: dict[str, int] = field(default_factory=dict)
 
 
-def match_inventory(inv: Inventory, index: AdvisoryIndex, resource_id: str = "") -> MatchResult:
+def match_inventory(inv: Inventory, index: AdvisoryIndex, resource_id: str = "",
+                    today: dt.date | None = None) -> MatchResult:
+    """Every finding of ``inv``; undecidable package × advisory pairs land in ``unmatched`` with the reason."""
     result = MatchResult()
-    if inv.os is not None and any(p.type in ("deb", "rpm", "apk") for p in inv.packages):
-        if not distro_ecosystems(inv.os):
-            result.warnings.append(
-                f"{inv.os.pretty_name or inv.os.id} {inv.os.version_id or ''}: no advisory source for this "
-                "distribution release; its OS packages were NOT checked"
-            )
-    pkg_keys: list[tuple[Package, LookupKey]] = []
+    has_os_packages = any(p.type in OS_TYPES for p in inv.packages)
+    releases = index.distro_releases() if has_os_packages else []
+    if has_os_packages:
+        ecos = distro_ecosystems(inv.os, releases) if inv.os is not None else []
+        support = check_support(inv.os, ecos, {e for e in ecos if index.has_ecosystem(e)}, releases, resource_id,
+                                today)
+        result.warnings += support.warnings
+        result.findings += support.findings
+    pkg_keys: list[tuple[Package, str, LookupKey]] = []
+    owned = 0
     for pkg in inv.packages:
+        if pkg.os_owned_by and pkg.type not in OS_TYPES:
+            owned += 1  # the owning OS package carries the distro's (backported) fixes; it is matched itself
+            continue
         try:
-            for key in keys_for(pkg, inv.os):
-                pkg_keys.append((pkg, key))
+            pid = pkg.id
+            pkg_keys.extend((pkg, pid, key) for key in keys_for(pkg, inv.os, releases))
         except Unsupported as exc:
-            if not pkg.os_owned_by:
+            if pkg.type not in OS_TYPES:  # OS packages of an unsupported release: one warning says it above
                 result.unmatched.append(Unmatched(pkg.id, pkg.name, pkg.version, str(exc)))
-    cands = index.candidates({(k.ecosystem, k.name) for _, k in pkg_keys})
+    cands = index.candidates({(k.ecosystem, k.name) for _, _, k in pkg_keys})
     matches = []
-    for pkg, key in pkg_keys:
+    for pkg, pid, key in pkg_keys:
         for cand in cands.get((key.ecosystem, key.name), ()):
             verdict = evaluate(cand.affected, key.version, key.ecosystem)
             if verdict.affected is None:
-                result.unmatched.append(Unmatched(pkg.id, pkg.name, key.version, verdict.reason, cand.advisory.id))
+                result.unmatched.append(Unmatched(pid, pkg.name, key.version, verdict.reason, cand.advisory.id))
             elif verdict.affected:
-                matches.append(Match(pkg, key, cand, verdict.reason, verdict.fixed_version))
-    result.findings = _findings(matches, index, resource_id)
-    result.stats = {"packages": len(inv.packages), "lookups": len(pkg_keys), "matches": len(matches),
+                matches.append(Match(pkg, key, cand, verdict.reason, verdict.fixed_version, pid))
+    result.findings += _findings(matches, index, resource_id)
+    result.stats = {"packages": len(inv.packages), "lookups": len(pkg_keys), "osOwnedSkipped": owned,
+                    "candidates": sum(len(v) for v in cands.values()), "matches": len(matches),
                     "findings": len(result.findings), "unmatched": len(result.unmatched)}
     return result
 
@@ -90,18 +104,20 @@ def _findings(matches: Sequence[Match], index: AdvisoryIndex, resource_id: str) 
     group_of = index.group_of(ids)
     by_group: dict[tuple[str, str], list[Match]] = {}
     for m in matches:
-        by_group.setdefault((group_of.get(m.candidate.advisory.id, m.candidate.advisory.id), m.package.id), []).append(m)
+        aid = m.candidate.advisory.id
+        by_group.setdefault((group_of.get(aid, aid), m.package_id), []).append(m)
     records = index.group_records({g for g, _ in by_group})
     cves = {i for g, _ in by_group for r in records.get(g, []) for i in (r.id, *r.aliases) if i.startswith("CVE-")}
     cves |= {g for g, _ in by_group if g.startswith("CVE-")}
     kev = index.kev(cves)
     epss = index.epss(cves)
-    out = [_finding(gid, ms, records.get(gid, []), kev, epss, resource_id) for (gid, _), ms in by_group.items()]
+    out = [_finding(gid, ms, records.get(gid, []), kev, epss, resource_id, index) for (gid, _), ms in by_group.items()]
     out.sort(key=lambda f: (-f.severity.rank, -f.risk_score, f.title))
     return out
 
 
-def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict, epss: dict, resource_id: str) -> Finding:  # type: ignore[type-arg]
+def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict[str, KevEntry], epss: dict[str, EpssScore],
+             resource_id: str, index: AdvisoryIndex) -> Finding:
     pkg = ms[0].package
     full = {(a.source, a.id): a for a in group}
     # Candidates may carry light records (id and source only); the group's full records replace them.
@@ -111,26 +127,26 @@ def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict, epss: 
     related = sorted({i for a in all_records for i in a.related})
     cve_ids = [i for i in (gid, *aliases) if i.startswith("CVE-")]
 
-    vendor, ghsa, nvd, other = [], [], [], []
+    buckets: dict[str, list[Severity]] = {"vendor": [], "ghsa": [], "nvd": [], "other": []}
+    vendor, ghsa, nvd, other = buckets["vendor"], buckets["ghsa"], buckets["nvd"], buckets["other"]
     for a in all_records:
         sevs = [*a.severities, *(s for m in ms if (m.candidate.advisory.source, m.candidate.advisory.id) ==
                                  (a.source, a.id) for s in m.candidate.affected.severities)]
-        for s in sevs:
-            bucket = _bucket(a, s, pkg)
-            {"vendor": vendor, "ghsa": ghsa, "nvd": nvd, "other": other}[bucket].append(s)
+        for s in dict.fromkeys(sevs):
+            buckets[_bucket(a, s, pkg)].append(s)
     chosen = choose_severity(vendor, ghsa, nvd, other)
     k = next((kev[c] for c in cve_ids if c in kev), None)
     e = max((epss[c] for c in cve_ids if c in epss), key=lambda s: s.score, default=None)
 
     fixes = [m.fixed_version for m in ms]
-    fixed = _best_fix([f for f in fixes if f])
+    fixed = _best_fix([f for f in fixes if f], ms[0].key.ecosystem)
     fix_available = FixAvailable.YES if all(fixes) else (FixAvailable.PARTIAL if any(fixes) else FixAvailable.NO)
     statuses = {m.candidate.affected.status for m in ms}
     status = _strongest_status(statuses)
-    primary = _primary_record(matched, group)
+    primary = _primary_record(gid, matched, group)
     title_pkg = pkg.name if not pkg.source_name or pkg.source_name == pkg.name else f"{pkg.name}, {pkg.source_name}"
     remediation = remediation_for(pkg, fixed)
-    fid = hashlib.sha256(f"{resource_id}\x00{gid}\x00{pkg.id}".encode()).hexdigest()[:32]
+    fid = hashlib.sha256(f"{resource_id}\x00{gid}\x00{ms[0].package_id}".encode()).hexdigest()[:32]
     details = PackageVulnerabilityDetails(
         vulnerability_id=gid,
         source=primary.source,
@@ -145,12 +161,14 @@ def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict, epss: 
         vulnerable_packages=[VulnerablePackage(
             name=pkg.name, version=pkg.version, epoch=pkg.epoch, release=pkg.release, arch=pkg.arch,
             package_manager=pkg.package_manager, purl=pkg.purl, file_path=pkg.path, source_layer_hash=pkg.layer,
-            fixed_in_version=fixed or "NotAvailable", remediation=remediation, package_id=pkg.id)],
+            fixed_in_version=fixed or "NotAvailable", remediation=remediation, package_id=ms[0].package_id)],
         provenance=[Provenance(
             advisory_id=m.candidate.advisory.id, advisory_source=m.candidate.advisory.source,
             ecosystem=m.key.ecosystem, package_name=m.key.name, installed_version=m.key.version, rule=m.reason,
             vendor_status=m.candidate.affected.status.value, vendor_status_reason=m.candidate.affected.status_reason,
-            update_operation=m.candidate.operation) for m in ms],
+            update_operation=m.candidate.operation or index.operation_of(m.candidate.advisory.source,
+                                                                         m.candidate.advisory.id))
+            for m in ms],
         vendor_status=status.value,
         vendor_created_at=primary.published.isoformat() if primary.published else None,
         vendor_updated_at=primary.modified.isoformat() if primary.modified else None,
@@ -195,9 +213,15 @@ def _cvss_version(s: Severity) -> str:
     return {"CVSS_V2": "2.0", "CVSS_V3": "3.1", "CVSS_V4": "4.0"}.get(s.type, "")
 
 
-def _best_fix(fixes: list[str]) -> str | None:
-    # The packages of one finding share one scheme; the lowest listed fix is the one to reach first.
-    return sorted(set(fixes), key=len)[0] if fixes else None
+def _best_fix(fixes: list[str], ecosystem: str) -> str | None:
+    """The lowest fix by the ecosystem's version scheme: the first version that leaves every matched range."""
+    if not fixes:
+        return None
+    try:
+        scheme = scheme_for(ecosystem).scheme
+        return min(set(fixes), key=lambda f: parse(scheme, f))
+    except (UnknownEcosystem, InvalidVersion):
+        return sorted(set(fixes))[0]  # a bound the scheme cannot read already made the match undecided
 
 
 def _strongest_status(statuses: set[VendorStatus]) -> VendorStatus:
@@ -210,14 +234,16 @@ def _strongest_status(statuses: set[VendorStatus]) -> VendorStatus:
     return next(iter(statuses))
 
 
-def _primary_record(matched: list[Advisory], group: list[Advisory]) -> Advisory:
-    return matched[0]
+def _primary_record(gid: str, matched: list[Advisory], group: list[Advisory]) -> Advisory:
+    """The record that speaks for the finding: the matched record, else the group's namesake (for its text)."""
+    texty = [a for a in matched if a.summary or a.details]
+    return texty[0] if texty else next((a for a in group if a.id == gid and (a.summary or a.details)), matched[0])
 
 
-def _first_text(records: object) -> str | None:
-    for a in records:  # type: ignore[attr-defined]
+def _first_text(records: Iterable[Advisory]) -> str | None:
+    for a in records:
         if a.summary or a.details:
-            return str(a.summary or a.details)
+            return a.summary or a.details
     return None
 
 

@@ -55,14 +55,6 @@ class _HashingReader:
         self.count += len(data)
         return data
 
-    def readinto(self, b: bytearray | memoryview) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-    def readable(self) -> bool:
-        return True
-
 
 def compression_of(head: bytes) -> str:
     if head.startswith(GZIP_MAGIC):
@@ -237,6 +229,11 @@ class BlobStream:
             if got != self._want_plain_sha:
                 raise SourceError(f"blob {self.name}: uncompressed digest {got} is not the diff ID "
                                   f"{self._want_plain_sha}; refused")
+
+    @property
+    def raw_digest(self) -> str | None:
+        """sha256 of the blob as stored, once fully read (None when digests were not computed)."""
+        return "sha256:" + self._hashing.sha.hexdigest() if self._hashing.hashing else None
 
     def close(self) -> None:
         self._stop.set()

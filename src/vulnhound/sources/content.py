@@ -1,4 +1,5 @@
-"""Captured file contents of a streamed image: small ones in memory, the rest spooled to one private temp file.
+"""Captured file contents of a streamed image: small ones in memory, the rest spooled to one private temp file
+(or, for uncompressed blobs on local disk, referenced where they lie).
 
 Memory stays bounded whatever the image size; the spool lives in a 0700 temp directory removed on close.
 """
@@ -30,7 +31,18 @@ class Spooled:
         self.length = length
 
 
-Content = bytes | Spooled
+class InPlace:
+    """A file body that already sits uncompressed in a blob on disk: read from there, never copied."""
+
+    __slots__ = ("length", "offset", "path")
+
+    def __init__(self, path: str, offset: int, length: int) -> None:
+        self.path = path
+        self.offset = offset
+        self.length = length
+
+
+Content = bytes | Spooled | InPlace
 
 
 class ContentStore:
@@ -68,6 +80,8 @@ class ContentStore:
     def open(self, content: Content) -> BinaryIO:
         if isinstance(content, bytes):
             return io.BytesIO(content)
+        if isinstance(content, InPlace):
+            return io.BufferedReader(_SliceIO(content.path, content.offset, content.length))
         assert self._dir is not None
         raw = _SliceIO(os.path.join(self._dir, "spool"), content.offset, content.length)
         return io.BufferedReader(raw)

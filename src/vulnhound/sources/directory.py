@@ -13,7 +13,16 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from vulnhound.inventory.model import SourceInfo
-from vulnhound.sources.interface import FileMeta, FileView, PathFilter, Source, SourceError, ViewError, normalize
+from vulnhound.sources.interface import (
+    FileMeta,
+    FileView,
+    PathFilter,
+    Source,
+    SourceError,
+    ViewError,
+    normalize,
+    resolve_links,
+)
 
 # Pseudo and volatile filesystems never hold installed packages; walking them is slow or hangs.
 HOST_SKIP = frozenset({"proc", "sys", "dev", "run", "tmp", "var/tmp", "var/cache", "var/lib/docker",
@@ -21,7 +30,6 @@ HOST_SKIP = frozenset({"proc", "sys", "dev", "run", "tmp", "var/tmp", "var/cache
 PSEUDO_FS = frozenset({"proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs",
                        "tracefs", "pstore", "bpf", "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs",
                        "binfmt_misc", "efivarfs", "rpc_pipefs", "nsfs", "overlay", "fuse.lxcfs", "squashfs"})
-MAX_LINK_DEPTH = 40
 
 
 class DirView(FileView):
@@ -73,33 +81,16 @@ class DirView(FileView):
 
     def resolve(self, path: str) -> str:
         """Resolve every symlink in ``path`` inside the root; returns the real relative path."""
-        pending = normalize(path).split("/") if normalize(path) else []
-        done: list[str] = []
-        hops = 0
-        while pending:
-            part = pending.pop(0)
-            if part == "..":
-                if done:
-                    done.pop()
-                continue
-            if part in ("", "."):
-                continue
-            candidate = "/".join([*done, part])
-            try:
-                st = os.lstat(self._host(candidate))
-            except OSError:
-                raise FileNotFoundError(path) from None
+        return resolve_links(path, self._probe)
+
+    def _probe(self, rel: str) -> tuple[str, str | None] | None:
+        try:
+            st = os.lstat(self._host(rel))
             if stat.S_ISLNK(st.st_mode):
-                hops += 1
-                if hops > MAX_LINK_DEPTH:
-                    raise ViewError(f"{path}: too many levels of symbolic links")
-                target = os.readlink(self._host(candidate))
-                if target.startswith("/"):
-                    done = []
-                pending = [p for p in target.split("/") if p] + pending
-                continue
-            done.append(part)
-        return "/".join(done)
+                return "symlink", os.readlink(self._host(rel))
+        except OSError:
+            return None
+        return ("dir" if stat.S_ISDIR(st.st_mode) else "file"), None
 
     def open(self, path: str) -> BinaryIO:
         real = self.resolve(path)

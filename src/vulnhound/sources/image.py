@@ -30,6 +30,9 @@ DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
+DOCKER_LAYER_TYPES = {"none": "application/vnd.docker.image.rootfs.diff.tar",
+                      "gzip": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                      "zstd": "application/vnd.docker.image.rootfs.diff.tar.zstd"}
 MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 REF_NAME = "org.opencontainers.image.ref.name"
 
@@ -150,6 +153,10 @@ class ImageSource(Source):
     def open_blob(self, layer: LayerBlob) -> contextlib.AbstractContextManager[_Readable]:
         """The raw bytes of a layer blob as stored (compressed or not)."""
 
+    def blob_file(self, layer: LayerBlob) -> tuple[str, int] | None:
+        """(local file, offset) where the blob's bytes lie, for sources that have one."""
+        return None
+
     def uncompressed_digest(self, layer: LayerBlob) -> str | None:
         """Sources whose blobs are not named by digest check the diff ID instead (docker-archive)."""
         return None
@@ -184,18 +191,25 @@ class ImageSource(Source):
         self.limits.used = 0
         for idx, layer in enumerate(self.layers):
             with self._reader(layer) as (reader, stream):
-                fs.apply(idx, reader, wants)
+                fs.apply(idx, reader, wants, self._in_place(layer, stream))
                 stream.finish()
+                # docker-archive layers carry no descriptor: describe them from what was read
+                layer.media_type = layer.media_type or DOCKER_LAYER_TYPES[stream.compression]
+                layer.digest = layer.digest or stream.raw_digest
                 if reader.missing_end_blocks:
                     fs.warnings.append(f"layer {layer.diff_id}: no end-of-archive blocks (accepted)")
         for idx, paths in sorted(fs.missing_link_targets().items()):
             with self._reader(self.layers[idx]) as (reader, stream):
-                fs.capture(idx, reader, paths)
+                fs.capture(idx, reader, paths, self._in_place(self.layers[idx], stream))
                 stream.finish()
         if fs.warnings:
             self._info.metadata["warnings"] = list(fs.warnings)
-        self._info.metadata["captured_bytes"] = self._store.in_memory + self._store.spooled
+        self._info.metadata["captured_bytes"] = self._store.in_memory + self._store.spooled + fs.in_place_bytes
         return LayeredView(fs, len(self.layers) - 1)
+
+    def _in_place(self, layer: LayerBlob, stream: BlobStream) -> tuple[str, int] | None:
+        # Only verified, uncompressed blobs: what catalogers read later is what was hashed now.
+        return self.blob_file(layer) if stream.compression == "none" and self.verify else None
 
     def close(self) -> None:
         if self._store is not None:

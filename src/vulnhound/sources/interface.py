@@ -165,6 +165,46 @@ def normalize(path: str) -> str:
     return "/".join(parts)
 
 
+# What a view knows of one path without following it: its kind ("dir", "symlink", "file", ...) and, for
+# symlinks, the target as written; None when the path is absent.
+LinkProbe = Callable[[str], "tuple[str, str | None] | None"]
+MAX_LINK_DEPTH = 40
+
+
+def resolve_links(path: str, probe: LinkProbe, max_depth: int = MAX_LINK_DEPTH) -> str:
+    """Resolve every symlink in ``path`` component by component without leaving the root: an absolute target
+    restarts at the root, ".." stops there. Raises FileNotFoundError for a missing component (or one under a
+    non-directory) and ViewError after ``max_depth`` links (loops)."""
+    pending = [p for p in normalize(path).split("/") if p]
+    done: list[str] = []
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        if part == ".":
+            continue
+        found = probe("/".join([*done, part]))
+        if found is None:
+            raise FileNotFoundError(path)
+        kind, target = found
+        if kind == "symlink":
+            hops += 1
+            if hops > max_depth:
+                raise ViewError(f"{path}: too many levels of symbolic links")
+            target = target or ""
+            if target.startswith("/"):
+                done = []
+            pending = [p for p in target.split("/") if p] + pending
+            continue
+        if pending and kind != "dir":
+            raise FileNotFoundError(path)
+        done.append(part)
+    return "/".join(done)
+
+
 def _raise_missing(path: str) -> str:
     raise FileNotFoundError(path)
 

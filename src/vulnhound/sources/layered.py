@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
-from vulnhound.sources.content import Content, ContentStore
-from vulnhound.sources.interface import FileMeta, FileView, ViewError, normalize
+from vulnhound.sources.content import SMALL, Content, ContentStore, InPlace
+from vulnhound.sources.interface import FileMeta, FileView, SourceError, ViewError, normalize, resolve_links
 from vulnhound.sources.tarstream import TarReader
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
-MAX_LINK_DEPTH = 40
 DEFAULT_MAX_CAPTURE = 256 << 20
+# Metadata is kept for every entry; a tar of millions of empty files would otherwise exhaust memory.
+DEFAULT_MAX_ENTRIES = 2_000_000
 
 
 class Node:
@@ -40,19 +41,31 @@ class Node:
 class ImageFS:
     """The squashed filesystem of an image with every path's history."""
 
-    def __init__(self, diff_ids: Sequence[str], store: ContentStore, max_capture: int = DEFAULT_MAX_CAPTURE) -> None:
+    def __init__(self, diff_ids: Sequence[str], store: ContentStore, max_capture: int = DEFAULT_MAX_CAPTURE,
+                 max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self.diff_ids = list(diff_ids)
+        self.max_entries = max_entries
+        self.entries = 0
         self.store = store
         self.max_capture = max_capture
         self.nodes: dict[str, Node] = {"": Node("dir", -1, None, mode=0o755)}
         self.children: dict[str, set[str]] = {"": set()}
         self.wanted_links: list[str] = []  # wanted paths that are links: their targets may need a second pass
         self.warnings: list[str] = []
+        self.in_place_bytes = 0
 
     # -- applying layers ---------------------------------------------------------------------------------
-    def apply(self, idx: int, reader: TarReader, wants: Callable[[str], bool]) -> None:
-        """First pass over layer ``idx``: record every entry, capture wanted contents."""
+    def apply(self, idx: int, reader: TarReader, wants: Callable[[str], bool],
+              in_place: tuple[str, int] | None = None) -> None:
+        """First pass over layer ``idx``: record every entry, capture wanted contents.
+
+        ``in_place`` (file, offset of the blob in it) says the layer is an uncompressed blob on local disk:
+        large wanted bodies are then referenced there instead of copied."""
         for entry in reader:
+            self.entries += 1
+            if self.entries > self.max_entries:
+                raise SourceError(f"layer {self.diff_ids[idx]}: more than {self.max_entries} entries in the image; "
+                                  "refused (a metadata bomb?)")
             path = normalize(entry.name)
             if not path:
                 continue
@@ -75,7 +88,7 @@ class ImageFS:
             node = self._push(path, entry.kind, idx, size=entry.size, mode=entry.mode)
             if entry.kind == "file":
                 if entry.size <= self.max_capture and wants(path):
-                    node.content = self.store.put(reader, entry.size)
+                    node.content = self._capture(reader, entry.size, in_place)
             elif entry.kind == "symlink":
                 node.link = entry.linkname
                 if wants(path):
@@ -85,7 +98,13 @@ class ImageFS:
                 if wants(path):
                     self.wanted_links.append(path)
 
-    def capture(self, idx: int, reader: TarReader, paths: set[str]) -> None:
+    def _capture(self, reader: TarReader, size: int, in_place: tuple[str, int] | None) -> Content:
+        if in_place is not None and size > SMALL:
+            self.in_place_bytes += size
+            return InPlace(in_place[0], in_place[1] + reader.offset, size)
+        return self.store.put(reader, size)
+
+    def capture(self, idx: int, reader: TarReader, paths: set[str], in_place: tuple[str, int] | None = None) -> None:
         """Second pass over layer ``idx``: capture contents of ``paths`` (link targets nobody wanted directly)."""
         for entry in reader:
             if entry.kind != "file":
@@ -97,7 +116,7 @@ class ImageFS:
             while node is not None and node.layer > idx:
                 node = node.prev
             if node is not None and node.layer == idx and node.kind == "file" and entry.size <= self.max_capture:
-                node.content = self.store.put(reader, entry.size)
+                node.content = self._capture(reader, entry.size, in_place)
 
     def _current(self, path: str) -> Node | None:
         node = self.nodes.get(path)
@@ -219,34 +238,11 @@ class LayeredView(FileView):
         return None if node is None else self._meta(p, node)
 
     def resolve(self, path: str) -> str:
-        pending = [p for p in normalize(path).split("/") if p]
-        done: list[str] = []
-        hops = 0
-        while pending:
-            part = pending.pop(0)
-            if part == "..":
-                if done:
-                    done.pop()
-                continue
-            if part == ".":
-                continue
-            candidate = "/".join([*done, part])
-            node = self.fs.version(candidate, self.upto)
-            if node is None:
-                raise FileNotFoundError(path)
-            if node.kind == "symlink":
-                hops += 1
-                if hops > MAX_LINK_DEPTH:
-                    raise ViewError(f"{path}: too many levels of symbolic links")
-                target = node.link or ""
-                if target.startswith("/"):
-                    done = []
-                pending = [p for p in target.split("/") if p] + pending
-                continue
-            if pending and node.kind != "dir":
-                raise FileNotFoundError(path)
-            done.append(part)
-        return "/".join(done)
+        return resolve_links(path, self._probe)
+
+    def _probe(self, path: str) -> tuple[str, str | None] | None:
+        node = self.fs.version(path, self.upto)
+        return None if node is None else (node.kind, node.link)
 
     def open(self, path: str) -> BinaryIO:
         real = self.resolve(path)

@@ -67,6 +67,9 @@ class DirBlobs:
     def size(self, name: str) -> int:
         return os.path.getsize(self._path(name))
 
+    def location(self, name: str) -> tuple[str, int] | None:
+        return (os.path.abspath(self._path(name)), 0)
+
     @contextlib.contextmanager
     def open(self, name: str) -> Iterator[_Readable]:
         try:
@@ -121,6 +124,10 @@ class TarBlobs:
 
     def exists(self, name: str) -> bool:
         return self._find(name) is not None
+
+    def location(self, name: str) -> tuple[str, int] | None:
+        found = self._find(name)
+        return (os.path.abspath(self.path), found[0]) if found else None
 
     def size(self, name: str) -> int:
         found = self._find(name)
@@ -233,6 +240,9 @@ class OCILayoutSource(ImageSource):
     def open_blob(self, layer: LayerBlob) -> contextlib.AbstractContextManager[_Readable]:
         return self.blobs.open(blob_name(layer.key))
 
+    def blob_file(self, layer: LayerBlob) -> tuple[str, int] | None:
+        return self.blobs.location(blob_name(layer.key))
+
 
 def _ref_names(desc: dict[str, Any]) -> set[str]:
     ann = desc.get("annotations") or {}
@@ -288,6 +298,9 @@ class DockerArchiveSource(ImageSource):
 
     def open_blob(self, layer: LayerBlob) -> contextlib.AbstractContextManager[_Readable]:
         return self.blobs.open(layer.key)
+
+    def blob_file(self, layer: LayerBlob) -> tuple[str, int] | None:
+        return self.blobs.location(layer.key)
 
 
 def _json_any(data: bytes, what: str) -> object:

@@ -95,16 +95,18 @@ def _file_kind(path: str) -> str | None:
         return "zip"  # hook: the zip/function source handles these
     if path.endswith(".json") or head.lstrip()[:1] in (b"{", b"["):
         return "sbom"  # hook: the SBOM source handles these
+    found = None
     try:
         with tarfile.open(path, mode="r:") as tf:
-            names = {m.name.lstrip("./") for m in tf}
+            for m in tf:
+                name = m.name.removeprefix("./")
+                if name == "oci-layout":
+                    return "oci-archive"  # docker save ≥ 25 writes both; the OCI layout is the richer one
+                if name == "manifest.json":
+                    found = "docker-archive"
     except (tarfile.TarError, OSError):
-        return None
-    if "oci-layout" in names:
-        return "oci-archive"
-    if "manifest.json" in names:
-        return "docker-archive"
-    return None
+        return found
+    return found
 
 
 def _looks_like_image_ref(ref: str) -> bool:

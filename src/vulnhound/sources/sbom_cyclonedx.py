@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from vulnhound.inventory.model import CatalogIssue, OSInfo, Package
-from vulnhound.sources.sbom_fields import BadComponent, RawComponent, guess_os, os_from_props, to_package
+from vulnhound.sources.sbom_fields import BadComponent, RawComponent, guess_os, nonempty_str, os_from_props, to_package
 
 FOUND_BY = "sbom-cyclonedx"
 
@@ -23,12 +23,12 @@ def read_cyclonedx(doc: dict[str, Any], path: str) -> tuple[list[Package], OSInf
         props = _props(comp.get("properties"))
         if kind == "operating-system":
             if os_ is None and isinstance(comp.get("name"), str):
-                os_ = os_from_props(comp["name"], _str(comp.get("version")), props)
+                os_ = os_from_props(comp["name"], nonempty_str(comp.get("version")), props)
             continue
-        purl = _str(comp.get("purl"))
+        purl = nonempty_str(comp.get("purl"))
         if purl is None and kind in ("file", "application", "container", "device", "firmware", "data"):
             continue  # files and the like describe the target, not installed packages
-        raw = RawComponent(name=_name(comp), version=_str(comp.get("version")), purl=purl, props=props,
+        raw = RawComponent(name=_name(comp), version=nonempty_str(comp.get("version")), purl=purl, props=props,
                            licenses=_licenses(comp.get("licenses")))
         try:
             packages.append(to_package(raw, FOUND_BY))
@@ -69,8 +69,8 @@ def _walk(components: Any, prefix: str = "") -> Iterator[tuple[int, Any]]:
 
 
 def _name(comp: dict[str, Any]) -> str:
-    name = _str(comp.get("name")) or ""
-    group = _str(comp.get("group"))
+    name = nonempty_str(comp.get("name")) or ""
+    group = nonempty_str(comp.get("group"))
     # Without a purl, group+name is the best identity (Maven groupId, npm scope).
     if group and not comp.get("purl"):
         return f"{group}/{name}" if group.startswith("@") else f"{group}:{name}"
@@ -96,7 +96,3 @@ def _licenses(value: Any) -> tuple[str, ...]:
             if isinstance(text, str):
                 out.append(text)
     return tuple(out)
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

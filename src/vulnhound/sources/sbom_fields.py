@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from packageurl import PackageURL
 
@@ -46,6 +47,11 @@ class RawComponent:
 
 class BadComponent(ValueError):
     """A component that cannot become a package (no name, unparseable PURL, ...)."""
+
+
+def nonempty_str(value: Any) -> str | None:
+    """A JSON value as text when it is a non-empty string, else None (SBOM fields are often null, "" or objects)."""
+    return value if isinstance(value, str) and value else None
 
 
 def to_package(raw: RawComponent, found_by: str) -> Package:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vulnhound.inventory.model import CatalogIssue, OSInfo, Package
-from vulnhound.sources.sbom_fields import BadComponent, RawComponent, distro_id, guess_os, to_package
+from vulnhound.sources.sbom_fields import BadComponent, RawComponent, distro_id, guess_os, nonempty_str, to_package
 
 FOUND_BY = "sbom-spdx"
 _NO_VALUE = frozenset({"NOASSERTION", "NONE"})
@@ -24,16 +24,17 @@ def read_spdx(doc: dict[str, Any], path: str) -> tuple[list[Package], OSInfo | N
         purpose = str(pkg.get("primaryPackagePurpose", "")).replace("_", "-")
         if purpose == "OPERATING-SYSTEM":
             if os_ is None and isinstance(pkg.get("name"), str):
-                os_ = OSInfo(id=distro_id(pkg["name"]), version_id=_str(pkg.get("versionInfo")),
-                             pretty_name=_str(pkg.get("description")))
+                os_ = OSInfo(id=distro_id(pkg["name"]), version_id=nonempty_str(pkg.get("versionInfo")),
+                             pretty_name=nonempty_str(pkg.get("description")))
             continue
         purl = _purl(pkg.get("externalRefs"))
         if purl is None and purpose in ("SOURCE", "FILE", "CONTAINER", "ARCHIVE", "DEVICE", "FIRMWARE", ""):
             continue  # the described root (a directory, an image) rather than an installed package
         spdx_id = str(pkg.get("SPDXID", index))
         props = notes.get(spdx_id, []) + _props(pkg.get("annotations"))
-        raw = RawComponent(name=_str(pkg.get("name")) or "", version=_str(pkg.get("versionInfo")), purl=purl,
-                           props=props, licenses=_licenses(pkg), source_info=_str(pkg.get("sourceInfo")))
+        raw = RawComponent(name=nonempty_str(pkg.get("name")) or "", version=nonempty_str(pkg.get("versionInfo")),
+                           purl=purl, props=props, licenses=_licenses(pkg),
+                           source_info=nonempty_str(pkg.get("sourceInfo")))
         try:
             packages.append(to_package(raw, FOUND_BY))
         except BadComponent as exc:
@@ -91,7 +92,3 @@ def _licenses(pkg: dict[str, Any]) -> tuple[str, ...]:
     if isinstance(comment, str) and comment:
         return tuple(x.strip() for x in comment.split(";") if x.strip())
     return ()
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

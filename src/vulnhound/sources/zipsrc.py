@@ -14,11 +14,13 @@ archive whose declared sizes add up past ``max_total`` or whose members compress
 from __future__ import annotations
 
 import hashlib
+import io
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 from vulnhound.inventory.model import SourceInfo
 from vulnhound.sources.interface import FileMeta, FileView, PathFilter, Source, SourceError, ViewError, normalize
@@ -38,8 +40,32 @@ class _Member:
     link: bool
 
 
+class _CheckedMember(io.RawIOBase):
+    """A member stream whose corruption (bad CRC, broken deflate data, truncation) surfaces as OSError, the
+    error every reader of a view already handles, instead of zipfile's and zlib's own exception types."""
+
+    def __init__(self, member: IO[bytes], path: str) -> None:
+        self._member = member
+        self._path = path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._member.read(len(buffer))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise OSError(f"{self._path}: corrupt zip member: {exc}") from None
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._member.close()
+        super().close()
+
+
 def _is_symlink(info: zipfile.ZipInfo) -> bool:
-    return (info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16))
+    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
 
 
 def _unsafe(name: str) -> bool:
@@ -139,9 +165,10 @@ class ZipView(FileView):
         if m is None:
             raise FileNotFoundError(path)
         try:
-            return self._archives[m.archive].open(m.info)  # type: ignore[return-value]
+            member = self._archives[m.archive].open(m.info)
         except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as exc:  # encrypted, unknown method
             raise ViewError(f"{path}: {exc}") from None
+        return io.BufferedReader(_CheckedMember(member, path))
 
     def listdir(self, path: str) -> list[str]:
         try:
@@ -216,7 +243,7 @@ class ZipSource(Source):
         if self.kind == "zip":
             mounts = [(self._files[0], "")]
         else:
-            # Layers first so that function code wins nothing over opt/ (disjoint), later layers override earlier.
+            # Mounted in order, so a later layer's file replaces an earlier layer's at the same path (as Lambda).
             mounts = [(zf, "opt") for zf in self._files[1:]] + [(self._files[0], "var/task")]
         view = ZipView(mounts)
         if view.unsafe_names:

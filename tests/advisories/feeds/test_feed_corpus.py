@@ -26,9 +26,14 @@ def _split(items):
     return kinds, rejects
 
 
-def test_rustsec_ranges_equal_the_official_osv_export_for_every_record(vulndata: Path) -> None:
+@pytest.fixture(scope="module")
+def rustsec_items(vulndata: Path) -> list:
+    return list(RustSecFeed().parse(vulndata / "rustsec-advisory-db" / "main"))
+
+
+def test_rustsec_ranges_equal_the_official_osv_export_for_every_record(vulndata: Path, rustsec_items: list) -> None:
     root = vulndata / "rustsec-advisory-db"
-    items = list(RustSecFeed().parse(root / "main"))
+    items = rustsec_items
     kinds, rejects = _split(items)
     assert rejects == []
     assert kinds["Advisory"] == 1205 + 20  # crates/*/*.md + rust/{std,cargo,rustdoc}/*.md
@@ -51,8 +56,8 @@ def test_rustsec_ranges_equal_the_official_osv_export_for_every_record(vulndata:
     assert mismatches == []
 
 
-def test_rustsec_toolchain_advisories_are_not_crates(vulndata: Path) -> None:
-    items = [i for i in RustSecFeed().parse(vulndata / "rustsec-advisory-db" / "main") if isinstance(i, Advisory)]
+def test_rustsec_toolchain_advisories_are_not_crates(rustsec_items: list) -> None:
+    items = [i for i in rustsec_items if isinstance(i, Advisory)]
     toolchain = [a for a in items if a.affected[0].ecosystem == "Rust"]
     assert {a.affected[0].name for a in toolchain} == {"std", "cargo", "rustdoc"}
     assert all(a.affected[0].purl and a.affected[0].purl.startswith("pkg:generic/") for a in toolchain)

@@ -31,8 +31,8 @@ def main() -> None:
         nonlocal inserts
         if at == "write" and statement.lstrip().upper().startswith("INSERT INTO AFFECTED"):
             inserts += 1
-            if inserts == 2:
-                # Old rows of this source are deleted and a batch of new ones is written, uncommitted.
+            if inserts == 1:
+                # A modified record's old rows are deleted and new rows written, all uncommitted.
                 print("KILL-ME", flush=True)
                 time.sleep(30)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -29,6 +30,10 @@ def go_subset(vulndata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(f, osv / f.name)
     for name in BASELINE:
         shutil.copy(vulndata / "golang-vulndb/data/osv" / name, osv / name)
+    # One baseline record changes, so the doomed import also deletes and rewrites existing rows.
+    changed = json.loads((osv / BASELINE[0]).read_text(encoding="utf-8"))
+    changed["summary"] = "edited by the test"
+    (osv / BASELINE[0]).write_text(json.dumps(changed), encoding="utf-8")
     return root
 
 
@@ -83,6 +88,7 @@ def test_sigkill_mid_import_keeps_previous_state(kb: KnowledgeBase, db_url: str,
         # ... and the next update goes through.
         feed = OsvDirectoryFeed("go-vulndb", go_subset)
         res = import_items(engine, feed.name, feed.parse(go_subset))
-        assert res.counts["records"] >= 800 and res.counts["unchanged"] == 3
+        assert res.counts["records"] >= 800 and res.counts["unchanged"] == 2
+        assert res.modified == [BASELINE[0].removesuffix(".json")]
     finally:
         engine.dispose()

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from vulnhound.advisories.feeds.osv import OsvDirectoryFeed
-from vulnhound.advisories.model import Advisory, EpssScore, KevEntry, Reject
+from vulnhound.advisories.model import Advisory, DistroRelease, EpssScore, KevEntry, Reject
 from vulnhound.advisories.store import KnowledgeBase, import_items
 
 PYPA_FILES = ("requests/PYSEC-2023-74.yaml", "products-pluggableauthservice/PYSEC-2021-45.yaml",
@@ -90,6 +90,8 @@ def test_side_tables_and_rejects(kb: KnowledgeBase) -> None:
         KevEntry("CVE-2021-44228", "Apache", "Log4j2", "Log4Shell", "2021-12-10", "2021-12-24", "Known"),
         KevEntry("CVE-2014-0160", "OpenSSL", "OpenSSL", "Heartbleed", "2022-05-04", "2022-05-25", "Unknown"),
         EpssScore("CVE-2021-44228", 0.97, 0.99, "v2023.03.01", "2025-02-20"),
+        DistroRelease("debian", "12", "bookworm", None, "Debian:12"),
+        DistroRelease("debian", "10", "buster", "2024-06-30", "Debian:10"),
         Reject("kev", "known_exploited_vulnerabilities.json#3", "missing cveID"),
         Reject("kev", "known_exploited_vulnerabilities.json#9", "missing cveID"),
     ]
@@ -98,6 +100,8 @@ def test_side_tables_and_rejects(kb: KnowledgeBase) -> None:
     kev = kb.kev(["CVE-2021-44228", "CVE-2000-0001"])
     assert list(kev) == ["CVE-2021-44228"] and kev["CVE-2021-44228"].ransomware_use == "Known"
     assert kb.epss(["CVE-2021-44228"])["CVE-2021-44228"].score == 0.97
+    assert [(r.codename, r.eol) for r in kb.distro_releases("debian")] == [("buster", "2024-06-30"),
+                                                                           ("bookworm", None)]
     (st,) = kb.status()
     assert st.name == "cisa-kev" and st.rejects == {"missing cveID": 2} and st.age_hours is not None
     # A full re-import replaces the catalog: the entry that left the catalog is gone.

@@ -52,6 +52,22 @@ def test_go_tag_to_semver(tag: str, semver: str | None) -> None:
     assert go_tag_to_semver(tag) == semver
 
 
+def test_gomod_wants_skips_the_module_cache() -> None:
+    c = GoModCataloger()
+    assert c.wants("src/app/go.mod") and c.wants("go.sum") and not c.wants("src/app/notgo.mod")
+    assert not c.wants("root/go/pkg/mod/github.com/pkg/errors@v0.9.1/go.mod")
+
+
+@pytest.mark.parametrize(("path", "want"), [
+    ("usr/local/bin/app", True), ("manager", True), ("ko-app/server", True), ("app/server.exe", True),
+    ("node_modules/@esbuild/linux-x64/bin/esbuild", True), ("usr/share/doc/x/copyright", False),
+    ("usr/lib/x86_64-linux-gnu/libc.so.6", False), ("app/LICENSE", False), ("node_modules/foo/README", False),
+    ("etc/passwd", False), ("usr/lib/python3/dist-packages/x-1.0.dist-info/RECORD", False), ("app/main.go", False),
+])
+def test_wants_is_a_string_test(path: str, want: bool) -> None:
+    assert GoBinaryCataloger().wants(path) is want
+
+
 # --- binaries built by the installed toolchain -------------------------------------------------------------------
 
 def _go_env(factory: pytest.TempPathFactory, out: Path, **extra: str) -> dict[str, str]:

@@ -30,7 +30,7 @@ def test_every_format_sees_the_same_project() -> None:
 
 
 def test_dev_flags_where_the_lock_knows() -> None:
-    for case in ("npm-lock-v1", "npm-lock-v2", "npm-lock-v3", "pnpm-v5", "pnpm-v6", "pnpm-v9"):
+    for case in ("npm-lock-v1", "npm-lock-v2", "npm-lock-v3", "pnpm-v5", "pnpm-v6", "pnpm-v9", "yarn-v1", "yarn-berry"):
         got = scan_case(CASES / case / "input", ALL)["packages"]
         assert {p[0] for p in got if p[2]} == {"debug", "ms"}, case
 
@@ -66,3 +66,11 @@ def test_path_rules() -> None:
 def test_registered() -> None:
     names = {type(c).__name__ for c in registry.load() if type(c).__module__.startswith("vulnhound.catalogers.npm")}
     assert names == {type(c).__name__ for c in ALL}
+
+
+def test_v1_lock_installed_without_dev() -> None:
+    got = scan_case(CASES / "installed-with-lock-v1" / "input", ALL)
+    assert [(p[0], p[1], p[3]) for p in got["packages"]] == [
+        ("left-pad", "1.1.3", "npm-package-lock"), ("minimist", "0.0.8", "npm-package-lock"),
+        ("mkdirp", "0.5.1", "npm-package-lock")]  # mocha (dev) was not installed: left out with a note
+    assert [i[2] for i in got["issues"]] == ["note"]

@@ -207,3 +207,12 @@ def test_make_purl_equals_packageurl(type: str, name: str, version: str | None, 
             make_purl(type, name, version, namespace, quals)
         return
     assert make_purl(type, name, version, namespace, quals) == expected
+
+
+def test_owned_files_first_package_wins() -> None:
+    status = b"Package: a\nVersion: 1\n\nPackage: b\nVersion: 2\n"
+    view = BytesView({"var/lib/dpkg/status": status, "var/lib/dpkg/info/a.list": b"/.\n/usr\n/usr/bin/a\n",
+                      "var/lib/dpkg/info/b.list": b"/.\n/usr\n/usr/bin/b\n"})
+    paths = ["var/lib/dpkg/info/a.list", "var/lib/dpkg/info/b.list", "var/lib/dpkg/status"]
+    r = DpkgCataloger().catalog(view, paths, CatalogContext())
+    assert r.owned_files == {"usr": "a", "usr/bin/a": "a", "usr/bin/b": "b"}

@@ -41,3 +41,10 @@ def test_gemspec_fields() -> None:
     [evil] = inv.packages
     assert (evil.name, evil.version, evil.licenses, evil.package_manager) == ("evil", "6.6.6", ("MIT", "Apache-2.0"),
                                                                               "GEMSPEC")
+
+
+def test_wants() -> None:
+    lock, spec = GemfileLockCataloger(), GemspecCataloger()
+    assert lock.wants("srv/app/Gemfile.lock") and lock.wants("gems.locked") and not lock.wants("srv/MyGemfile.lock")
+    assert spec.wants("usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec")
+    assert not spec.wants("src/mygem/mygem.gemspec")  # a source checkout's gemspec is Ruby code, not an install

@@ -144,7 +144,7 @@ def test_rustsec_osv_ranges_agree_with_cargo_requirements(vulndata: Path) -> Non
         if not entries:
             continue
         aff = entries[0]
-        probes = {b for r in reqs for _, b in parse_cargo_req(r)} | {
+        probes = {b.removesuffix("-0") for r in reqs for _, b in parse_cargo_req(r)} | {
             e.version for rng in aff.ranges for e in rng.events if e.version not in ("0", "0.0.0-0")
         }
         for v in sorted(p for p in probes if "-" not in p):

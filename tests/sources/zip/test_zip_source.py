@@ -113,3 +113,13 @@ def test_listdir_and_dirs() -> None:
         assert view.listdir("") == ["var"]
         assert "node_modules" in view.listdir("var/task")
         assert view.meta("var/task/node_modules") is not None
+
+
+def test_corrupt_member_becomes_an_issue() -> None:
+    """A member failing its CRC is reported by the cataloger reading it; the other members still count."""
+    with ZipSource(str(CASES / "corrupt" / "bad-crc.zip")) as src:
+        inv = build_inventory(src)
+        with pytest.raises(OSError, match="corrupt zip member"):
+            src.open_view(lambda p: True).read_bytes("site/crc-1.0.dist-info/METADATA")
+    assert [(p.name, p.version) for p in inv.packages] == [("ok", "1.0")]
+    assert [(i.path, i.severity) for i in inv.issues] == [("site/crc-1.0.dist-info/METADATA", "error")]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -64,6 +66,14 @@ def score(vector: str, source: str, feed: str, location: str, type_: str | None 
         return score_vector(vector, source, type_)
     except InvalidSeverity as exc:
         return Reject(feed, location, f"invalid-cvss: {exc} (record kept without this rating)")
+
+
+def read_json(path: Path, feed: str, location: str) -> Any:
+    """The file's JSON document, or a Reject (to yield in its place) when it cannot be read or parsed."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        return Reject(feed, location, f"malformed JSON: {exc}")
 
 
 def snapshot_root(snapshot: Path, marker: str) -> Path:

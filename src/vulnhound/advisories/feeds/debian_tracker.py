@@ -23,7 +23,6 @@ Urgency is kept verbatim (``high**`` included) as a VENDOR severity.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from typing import Any
 
 from debian.debian_support import Version as DebVersion
 
-from vulnhound.advisories.feeds.common import SingleFileFeed
+from vulnhound.advisories.feeds.common import SingleFileFeed, read_json
 from vulnhound.advisories.model import (
     Advisory,
     Affected,
@@ -311,12 +310,11 @@ class DebianTrackerFeed(SingleFileFeed):
             return
         files = [snapshot] if snapshot.is_file() else sorted(snapshot.glob("*.json"))
         for path in files:
-            try:
-                doc = json.loads(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                yield Reject(NAME, path.name, f"malformed JSON: {exc}")
-                continue
-            yield from parse_json(doc, path.name)
+            doc = read_json(path, NAME, path.name)
+            if isinstance(doc, Reject):
+                yield doc
+            else:
+                yield from parse_json(doc, path.name)
 
     @classmethod
     def detect(cls, path: Path) -> bool:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vulnhound.advisories.feeds.common import SingleFileFeed
+from vulnhound.advisories.feeds.common import SingleFileFeed, read_json
 from vulnhound.advisories.model import KevEntry, ParsedItem, Reject
 
 NAME = "cisa-kev"
@@ -52,12 +51,11 @@ class KevFeed(SingleFileFeed):
 
     def parse(self, snapshot: Path) -> Iterator[ParsedItem]:
         path = snapshot / FILENAME if snapshot.is_dir() else snapshot
-        try:
-            doc = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            yield Reject(NAME, path.name, f"malformed JSON: {exc}")
-            return
-        yield from parse_catalog(doc, path.name)
+        doc = read_json(path, NAME, path.name)
+        if isinstance(doc, Reject):
+            yield doc
+        else:
+            yield from parse_catalog(doc, path.name)
 
     @classmethod
     def detect(cls, path: Path) -> bool:

@@ -8,12 +8,11 @@ entries say a CVE in a bundled dependency does not affect Node.js: NOT_AFFECTED 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vulnhound.advisories.feeds.common import TarballFeed, parse_when, score, snapshot_root
+from vulnhound.advisories.feeds.common import TarballFeed, parse_when, read_json, score, snapshot_root
 from vulnhound.advisories.feeds.requirements import (
     SEMVER,
     Interval,
@@ -178,12 +177,11 @@ class NodejsSecurityWgFeed(TarballFeed):
             files = [p for p in (root / "vuln" / kind).glob("*.json") if p.stem.isdigit()]
             for path in sorted(files, key=lambda p: int(p.stem)):
                 location = path.relative_to(root).as_posix()
-                try:
-                    doc = json.loads(path.read_bytes())
-                except (OSError, ValueError) as exc:
-                    yield Reject(NAME, location, f"malformed JSON: {exc}")
-                    continue
-                yield from parser(doc, location, path.stem)
+                doc = read_json(path, NAME, location)
+                if isinstance(doc, Reject):
+                    yield doc
+                else:
+                    yield from parser(doc, location, path.stem)
 
     @classmethod
     def detect(cls, path: Path) -> bool:

@@ -75,6 +75,8 @@ def normalize_ecosystem(raw: str) -> str:
 
 
 def _date(value: Any) -> datetime | None:
+    if isinstance(value, datetime):  # YAML (PyPA) loads unquoted timestamps as datetimes
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value:
         return None
     try:

@@ -2,6 +2,9 @@
 
 Each entry is "module:Name" where Name is a ``Feed`` subclass (instantiated with no arguments) or a zero-argument
 callable returning a ``Feed`` or an iterable of them (one OSV dump per ecosystem, for instance).
+Conventions the updater (``advisories/store/update.py``) follows: a feed with an empty ``url`` is mirror-only; a feed
+class may define ``from_mirror(path) -> Feed`` to name itself after what ``detect`` found; a snapshot directory
+holding a ``.partial`` file (``feeds.osv.PARTIAL_MARKER``) is imported as an increment (records absent from it stay).
 """
 
 from __future__ import annotations

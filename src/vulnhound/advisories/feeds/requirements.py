@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from vulnhound.advisories.model import Event, EventKind
+from vulnhound.matching.versions.cargo_req import Comparator, comparator_clauses, parse_comparator
+from vulnhound.matching.versions.gem_req import parse_gem_req
+from vulnhound.matching.versions.interface import InvalidVersion
+from vulnhound.matching.versions.npm_range import parse_npm_range
+from vulnhound.matching.versions.registry import parse
+from vulnhound.matching.versions.rubygems import RubyGemsVersion
+from vulnhound.matching.versions.semver import SemverVersion
 
 
 class RequirementError(ValueError):
@@ -43,80 +49,35 @@ class Scheme:
     successor: Callable[[str], str]
 
 
-# --- semver -----------------------------------------------------------------------------------------------------
-
-_SEMVER = re.compile(
-    r"^v?(?P<maj>0|[1-9]\d*)\.(?P<min>0|[1-9]\d*)\.(?P<pat>0|[1-9]\d*)(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
-)
+# --- orders: the authoritative version schemes, with their errors as requirement errors --------------------------
 
 
-def _semver_key(v: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
-    m = _SEMVER.match(v)
-    if not m:
-        raise RequirementError(f"not a semver version: {v!r}")
-    pre = m.group("pre")
-    ids: tuple[tuple[int, int | str], ...] = ()
-    if pre:
-        ids = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split("."))
-    # A release sorts after all of its pre-releases.
-    return int(m.group("maj")), int(m.group("min")), int(m.group("pat")), 0 if pre else 1, ids
+def _cmp(scheme: str) -> Callable[[str, str], int]:
+    def cmp(a: str, b: str) -> int:
+        try:
+            va, vb = parse(scheme, a), parse(scheme, b)
+        except InvalidVersion as exc:
+            raise RequirementError(str(exc)) from exc
+        return (va > vb) - (va < vb)
+
+    return cmp
 
 
-def semver_cmp(a: str, b: str) -> int:
-    ka, kb = _semver_key(a), _semver_key(b)
-    return (ka > kb) - (ka < kb)
+semver_cmp = _cmp(SemverVersion.scheme)
+gem_cmp = _cmp(RubyGemsVersion.scheme)
 
 
 def semver_successor(v: str) -> str:
     """The lowest version above ``v`` under semver precedence: 1.2.3 → 1.2.4-0, 1.0.0-rc.1 → 1.0.0-rc.1.0."""
-    m = _SEMVER.match(v)
-    if not m:
-        raise RequirementError(f"not a semver version: {v!r}")
-    if m.group("pre"):
-        return f"{m.group('maj')}.{m.group('min')}.{m.group('pat')}-{m.group('pre')}.0"
-    return f"{m.group('maj')}.{m.group('min')}.{int(m.group('pat')) + 1}-0"
-
-
-SEMVER = Scheme(semver_cmp, semver_successor)
-
-
-# --- RubyGems ---------------------------------------------------------------------------------------------------
-
-# Gem::Version's pattern, relaxed to take "1beta" as RubyGems' own comparison does.
-_GEM_VERSION = re.compile(r"^[0-9]+[0-9a-zA-Z]*(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z.-]+)?$")
-
-
-def _gem_segments(v: str) -> list[int | str]:
-    v = v.strip()
-    if not _GEM_VERSION.match(v):
-        raise RequirementError(f"not a RubyGems version: {v!r}")
-    # Gem::Version treats "-" as ".pre." and splits digit/letter runs into separate segments.
-    v = v.replace("-", ".pre.")
-    segs: list[int | str] = [int(s) if s.isdigit() else s for s in re.findall(r"[0-9]+|[a-z]+", v, re.I)]
-    # Canonical form: trailing zeros of the release part and of the pre-release part carry no weight.
-    first_str = next((i for i, s in enumerate(segs) if isinstance(s, str)), len(segs))
-    rel, pre = segs[:first_str], segs[first_str:]
-    while rel and rel[-1] == 0:
-        rel.pop()
-    while pre and pre[-1] == 0:
-        pre.pop()
-    return rel + pre
-
-
-def gem_cmp(a: str, b: str) -> int:
-    """Gem::Version#<=>: segment by segment, missing as 0, a string (pre-release) below any number."""
-    sa, sb = _gem_segments(a), _gem_segments(b)
-    for i in range(max(len(sa), len(sb))):
-        x = sa[i] if i < len(sa) else 0
-        y = sb[i] if i < len(sb) else 0
-        if x == y:
-            continue
-        if isinstance(x, str) and isinstance(y, int):
-            return -1
-        if isinstance(x, int) and isinstance(y, str):
-            return 1
-        return -1 if x < y else 1  # type: ignore[operator]  # same type here
-    return 0
+    try:
+        ver = parse(SemverVersion.scheme, v)
+    except InvalidVersion as exc:
+        raise RequirementError(str(exc)) from exc
+    assert isinstance(ver, SemverVersion)
+    if ver.prerelease:
+        return v.removeprefix("v").split("+", 1)[0] + ".0"
+    major, minor, patch = ver.release_tuple
+    return f"{major}.{minor}.{patch + 1}-0"
 
 
 def gem_successor(v: str) -> str:
@@ -124,6 +85,7 @@ def gem_successor(v: str) -> str:
     return f"{v}.0.1"
 
 
+SEMVER = Scheme(semver_cmp, semver_successor)
 RUBYGEMS = Scheme(gem_cmp, gem_successor)
 
 
@@ -201,33 +163,25 @@ def complement(intervals: Sequence[Interval], scheme: Scheme, *, merge_touching:
     return out
 
 
-def _max_start(a: Bound | None, b: Bound | None, scheme: Scheme) -> Bound | None:
+def _tighter(a: Bound | None, b: Bound | None, scheme: Scheme, larger: bool) -> Bound | None:
+    """The more restrictive of two bounds on one side: the larger start or the smaller end, exclusive on a tie."""
     if a is None:
         return b
     if b is None:
         return a
     c = scheme.cmp(a.version, b.version)
     if c:
-        return a if c > 0 else b
+        return a if (c > 0) == larger else b
     return a if not a.inclusive else b
 
 
-def _min_end(a: Bound | None, b: Bound | None, scheme: Scheme) -> Bound | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    c = scheme.cmp(a.version, b.version)
-    if c:
-        return a if c < 0 else b
-    return a if not a.inclusive else b
+def _meet(x: Interval, y: Interval, scheme: Scheme) -> Interval:
+    """The intersection of two intervals (possibly empty: start above end)."""
+    return Interval(_tighter(x.start, y.start, scheme, True), _tighter(x.end, y.end, scheme, False))
 
 
 def intersect(a: Sequence[Interval], b: Sequence[Interval], scheme: Scheme) -> list[Interval]:
-    out = [
-        Interval(_max_start(x.start, y.start, scheme), _min_end(x.end, y.end, scheme)) for x in a for y in b
-    ]
-    return normalize(out, scheme)
+    return normalize((_meet(x, y, scheme) for x in a for y in b), scheme)
 
 
 def to_events(
@@ -260,187 +214,66 @@ def to_events(
     return tuple(events)
 
 
-# --- requirement parsers ----------------------------------------------------------------------------------------
-
-_PARTIAL = re.compile(r"^v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+# --- requirement parsers: syntax from matching.versions, clauses → intervals here ------------------------------
 
 
-def _partial(text: str) -> tuple[int | None, int | None, int | None, str | None]:
-    m = _PARTIAL.match(text.strip())
-    if not m:
-        raise RequirementError(f"bad version {text!r}")
-
-    def num(s: str | None) -> int | None:
-        return None if s is None or s in "xX*" else int(s)
-
-    major, minor, patch = num(m.group(1)), num(m.group(2)), num(m.group(3))
-    if major is None and (minor is not None or patch is not None):
-        raise RequirementError(f"bad version {text!r}")
-    if minor is None and patch is not None:
-        raise RequirementError(f"bad version {text!r}")
-    return major, minor, patch, m.group(4)
-
-
-def _full(major: int | None, minor: int | None, patch: int | None, pre: str | None) -> str:
-    base = f"{major or 0}.{minor or 0}.{patch or 0}"
-    return f"{base}-{pre}" if pre else base
-
-
-def _caret(major: int | None, minor: int | None, patch: int | None, pre: str | None) -> Interval:
-    start = Bound(_full(major, minor, patch, pre), True)
-    if major is None:
-        return Interval(None, None)
-    if major > 0 or minor is None:
-        end = f"{major + 1}.0.0-0"
-    elif minor > 0 or patch is None:
-        end = f"0.{minor + 1}.0-0"
-    else:
-        end = f"0.0.{patch + 1}-0"
-    return Interval(start, Bound(end, False))
-
-
-def _tilde(major: int | None, minor: int | None, patch: int | None, pre: str | None) -> Interval:
-    if major is None:
-        return Interval(None, None)
-    start = Bound(_full(major, minor, patch, pre), True)
-    end = f"{major + 1}.0.0-0" if minor is None else f"{major}.{minor + 1}.0-0"
-    return Interval(start, Bound(end, False))
-
-
-def _xrange(major: int | None, minor: int | None, patch: int | None, pre: str | None) -> Interval:
-    """A bare (possibly partial) version: node-semver reads "1.2" as 1.2.x; an exact full version is [v, v]."""
-    if major is None:
-        return Interval(None, None)
-    if minor is None:
-        return Interval(Bound(f"{major}.0.0", True), Bound(f"{major + 1}.0.0-0", False))
-    if patch is None:
-        return Interval(Bound(f"{major}.{minor}.0", True), Bound(f"{major}.{minor + 1}.0-0", False))
-    v = _full(major, minor, patch, pre)
-    return Interval(Bound(v, True), Bound(v, True))
-
-
-def _comparator(op: str, ver: str, *, cargo: bool) -> Interval:
-    major, minor, patch, pre = _partial(ver)
-    if op == "^" or (op == "" and cargo):  # Cargo reads a bare "1.2.3" as ^1.2.3
-        return _caret(major, minor, patch, pre)
-    if op in ("~", "~>"):
-        return _tilde(major, minor, patch, pre)
-    if major is None:  # "*", ">=*": any version; "<*", ">*": none
-        return Interval(None, None) if op in ("", "=", ">=", "<=") else Interval(Bound("0.0.0", False), None)
-    full = _full(major, minor, patch, pre)
-    if cargo:
-        # rustsec's comp_to_ver: missing minor/patch are zeros, no x-range reading.
-        simple = {
-            "=": Interval(Bound(full, True), Bound(full, True)),
-            ">=": Interval(Bound(full, True), None),
-            ">": Interval(Bound(full, False), None),
-            "<": Interval(None, Bound(full, False)),
-            "<=": Interval(None, Bound(full, True)),
-        }
-        if op not in simple:
-            raise RequirementError(f"unsupported operator {op!r}")
-        return simple[op]
-    xr = _xrange(major, minor, patch, pre)
-    if op in ("", "="):
-        return xr
-    if op == ">=":
-        return Interval(xr.start, None)
-    if op == ">":  # ">1.2" is above every 1.2.x
-        if xr.end is not None and patch is None:
-            return Interval(Bound(xr.end.version, True), None)
-        return Interval(Bound(full, False), None)
-    if op == "<":
-        return Interval(None, Bound(f"{full}-0" if patch is None else full, False))
-    if op == "<=":
-        return Interval(None, xr.end)
+def _clause_interval(op: str, version: str) -> Interval:
+    """One primitive clause ("=", ">=", ">", "<", "<=") as an interval."""
+    if op == "=":
+        return Interval(Bound(version, True), Bound(version, True))
+    if op in (">=", ">"):
+        return Interval(Bound(version, op == ">="), None)
+    if op in ("<", "<="):
+        return Interval(None, Bound(version, op == "<="))
     raise RequirementError(f"unsupported operator {op!r}")
 
 
-_OP = re.compile(r"^\s*(>=|<=|~>|>|<|=|\^|~)?\s*(.+?)\s*$")
-
-
-def _conjunction(parts: Iterable[tuple[str, str]], *, cargo: bool) -> Interval:
+def _conjunction(clauses: Iterable[tuple[str, str]], scheme: Scheme) -> Interval:
     acc = Interval(None, None)
-    for op, ver in parts:
-        iv = _comparator(op, ver, cargo=cargo)
-        acc = Interval(_max_start(acc.start, iv.start, SEMVER), _min_end(acc.end, iv.end, SEMVER))
+    for op, ver in clauses:
+        acc = _meet(acc, _clause_interval(op, ver), scheme)
     return acc
+
+
+def _rustsec_clauses(c: Comparator) -> list[tuple[str, str]]:
+    # rustsec's OSV export (comp_to_ver) reads a plain comparison with missing minor/patch as zeros ("=0.3" is
+    # exactly 0.3.0, not Cargo's 0.3.x); caret, tilde and wildcards keep Cargo's meaning.
+    if c.op in ("=", ">=", ">", "<", "<=") and c.major is not None:
+        return [(c.op, c.zero_filled)]
+    return comparator_clauses(c)
 
 
 def cargo_requirement(req: str) -> Interval:
     """One Cargo requirement ("^1.2", ">= 1.0, < 1.4.2", "=0.3.0") → an interval (rustsec's rules)."""
-    parts: list[tuple[str, str]] = []
-    for piece in req.split(","):
-        if not piece.strip():
-            raise RequirementError(f"empty comparator in {req!r}")
-        m = _OP.match(piece)
-        if not m:
-            raise RequirementError(f"bad comparator {piece!r}")
-        parts.append((m.group(1) or "", m.group(2)))
-    if len(parts) > 2:
+    pieces = req.split(",")
+    if any(not piece.strip() for piece in pieces):
+        raise RequirementError(f"empty comparator in {req!r}")
+    if len(pieces) > 2:
         raise RequirementError(f"too many comparators in {req!r}")
-    return _conjunction(parts, cargo=True)
+    try:
+        comparators = [parse_comparator(piece) for piece in pieces]
+    except InvalidVersion as exc:
+        raise RequirementError(str(exc)) from exc
+    return _conjunction((clause for c in comparators for clause in _rustsec_clauses(c)), SEMVER)
 
 
 def npm_range(text: str) -> list[Interval]:
     """A node-semver range ("<1.2.3 || >=2.0.0 <2.1.0", "1.x", "^4.0.0", "1.0.0 - 1.2.0") → intervals."""
-    out: list[Interval] = []
-    for alt in text.split("||"):
-        alt = alt.strip()
-        if alt in ("", "*", "x", "X"):
-            out.append(Interval(None, None))
-            continue
-        hy = re.match(r"^(\S+)\s+-\s+(\S+)$", alt)
-        if hy:
-            lo = _comparator(">=", hy.group(1), cargo=False)
-            hi = _comparator("<=", hy.group(2), cargo=False)
-            out.append(Interval(lo.start, hi.end))
-            continue
-        # Join an operator separated from its version by spaces (">= 1.2.3").
-        tokens = re.sub(r"(>=|<=|>|<|=|\^|~)\s+", r"\1", alt).split()
-        parts: list[tuple[str, str]] = []
-        for tok in tokens:
-            m = re.match(r"^(>=|<=|>|<|=|\^|~)?(.+)$", tok)
-            if not m:
-                raise RequirementError(f"bad comparator {tok!r} in {text!r}")
-            parts.append((m.group(1) or "", m.group(2)))
-        out.append(_conjunction(parts, cargo=False))
-    return normalize(out, SEMVER)
+    try:
+        sets = parse_npm_range(text)
+    except InvalidVersion as exc:
+        raise RequirementError(str(exc)) from exc
+    return normalize((_conjunction(((op, str(v)) for op, v in comps), SEMVER) for comps in sets), SEMVER)
 
 
 def gem_requirement(req: str) -> Interval:
     """A RubyGems requirement (">= 1.2, < 2", "~> 2.1.3", "= 1.0") → an interval on Gem::Version order."""
-    acc = Interval(None, None)
-    for piece in req.split(","):
-        m = re.match(r"^\s*(>=|<=|~>|!=|>|<|=)?\s*(\S+)\s*$", piece)
-        if not m:
-            raise RequirementError(f"bad requirement {piece!r}")
-        op, ver = m.group(1) or "=", m.group(2)
-        _gem_segments(ver)  # validates
-        if op == "~>":
-            iv = Interval(Bound(ver, True), Bound(_gem_bump(ver), False))
-        elif op == "=":
-            iv = Interval(Bound(ver, True), Bound(ver, True))
-        elif op == ">=":
-            iv = Interval(Bound(ver, True), None)
-        elif op == ">":
-            iv = Interval(Bound(ver, False), None)
-        elif op == "<":
-            iv = Interval(None, Bound(ver, False))
-        elif op == "<=":
-            iv = Interval(None, Bound(ver, True))
-        else:
-            raise RequirementError(f"unsupported operator {op!r} in {req!r}")
-        acc = Interval(_max_start(acc.start, iv.start, RUBYGEMS), _min_end(acc.end, iv.end, RUBYGEMS))
-    return acc
-
-
-def _gem_bump(ver: str) -> str:
-    """Gem::Version#bump: drop pre-release parts and the last segment, then increment the new last one."""
-    segs = [s for s in re.split(r"\.", ver.replace("-", ".pre.")) if s]
-    while any(not s.isdigit() for s in segs):
-        segs = segs[: next(i for i, s in enumerate(segs) if not s.isdigit())]
-    if len(segs) > 1:
-        segs.pop()
-    segs[-1] = str(int(segs[-1]) + 1)
-    return ".".join(segs)
+    if any(not piece.strip() for piece in req.split(",")):
+        raise RequirementError(f"empty requirement in {req!r}")
+    try:
+        clauses = parse_gem_req(req)
+    except InvalidVersion as exc:
+        raise RequirementError(str(exc)) from exc
+    if any(op == "!=" for op, _ in clauses):
+        raise RequirementError(f"unsupported operator '!=' in {req!r}")  # not one interval
+    return _conjunction(clauses, RUBYGEMS)

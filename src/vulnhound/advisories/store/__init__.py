@@ -1,4 +1,9 @@
-"""The knowledge base: normalized advisories from every feed, alias groups, update operations, KEV/EPSS."""
+"""The knowledge base: normalized advisories from every feed, alias groups, update operations, KEV/EPSS.
+
+Each source's record is kept as (source, id). Ids and aliases (never ``related``) are merged by union-find into
+vulnerability groups; a group's id is its CVE when it has exactly one, else the smallest id by the preference order
+CVE, GHSA, PYSEC, GO, RUSTSEC, ... (``advisories/grouping.py``), so the same records always give the same group.
+"""
 
 from __future__ import annotations
 

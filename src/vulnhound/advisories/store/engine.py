@@ -24,6 +24,10 @@ def resolve_url(db: str | None = None) -> str:
     """A SQLAlchemy URL from a path or URL (``--db``), else ``VULNHOUND_DB``, else the user data dir file."""
     value = db or os.environ.get("VULNHOUND_DB") or str(default_db_path())
     if "://" in value:
+        # psycopg (3) is the installed driver; plain postgresql:// would make SQLAlchemy look for psycopg2.
+        for plain in ("postgresql://", "postgres://"):
+            if value.startswith(plain):
+                return "postgresql+psycopg://" + value[len(plain):]
         return value
     path = Path(value).expanduser().resolve()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Read API over the knowledge base for the matcher, the CLI and the service.
 
 ``affected_for_many`` is the matcher's hot path: one indexed query per (ecosystem, ≤500 names) chunk, rows decoded
-straight into ``Affected``; withdrawn records are left out unless asked for.
+into ``Affected`` once per distinct row (cached); withdrawn records are left out unless asked for.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from vulnhound.advisories.model import Advisory, Affected, EpssScore, KevEntry
+from vulnhound.advisories.model import Advisory, Affected, DistroRelease, EpssScore, KevEntry
 from vulnhound.advisories.store import tables as t
 from vulnhound.advisories.store.codec import decode, decode_affected, name_key
 
@@ -58,13 +58,27 @@ class SourceStatus:
     age_hours: float | None
     etag: str | None
     cursor: str | None
+    last_counts: dict[str, int] = field(default_factory=dict)  # the last operation's counts (kev, epss, ...)
 
 
 class KnowledgeBase:
-    """Queries over one open engine. Cheap to create; holds no state besides the engine."""
+    """Queries over one open engine. Cheap to create; keeps only a cache of decoded affected rows."""
+
+    # Decoded rows keyed by their stored JSON text: a long-running matcher decodes each distinct row once.
+    # Changed rows have different text, so the cache never serves stale data. Treat returned objects as read-only.
+    DECODE_CACHE_MAX = 300_000
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self._decoded: dict[str, Affected] = {}
+
+    def _affected(self, data: str) -> Affected:
+        aff = self._decoded.get(data)
+        if aff is None:
+            if len(self._decoded) >= self.DECODE_CACHE_MAX:
+                self._decoded.clear()
+            aff = self._decoded[data] = decode_affected(data)
+        return aff
 
     # -- matcher ---------------------------------------------------------------------------------------------
     def affected_for(self, ecosystem: str, name: str, include_withdrawn: bool = False) -> list[AffectedRow]:
@@ -88,7 +102,7 @@ class KnowledgeBase:
                     if not include_withdrawn:
                         q = q.where(a.c.withdrawn.is_(False))
                     for nk, vid, src, gid, data in conn.execute(q):
-                        row = AffectedRow(vid, src, gid or vid, decode_affected(data))
+                        row = AffectedRow(vid, src, gid or vid, self._affected(data))
                         for key in by_key[nk]:
                             out.setdefault(key, []).append(row)
         return out
@@ -153,6 +167,22 @@ class KnowledgeBase:
                     out[cve] = EpssScore(cve, score, pct, model, date)
         return out
 
+    def has_ecosystem(self, ecosystem: str) -> bool:
+        """Does any stored record speak of this ecosystem (distro release)? One indexed probe."""
+        a = t.affected
+        with self.engine.connect() as conn:
+            q = sa.select(a.c.pk).where(a.c.ecosystem == ecosystem).limit(1)
+            return conn.execute(q).first() is not None
+
+    def distro_releases(self, distro: str | None = None) -> list[DistroRelease]:
+        """Release metadata (codename, end of life, OSV ecosystem) the feeds stored, for the matcher's EOL check."""
+        d = t.distro_releases
+        q = sa.select(d.c.distro, d.c.version, d.c.codename, d.c.eol, d.c.ecosystem).order_by(d.c.distro, d.c.version)
+        if distro:
+            q = q.where(d.c.distro == distro)
+        with self.engine.connect() as conn:
+            return [DistroRelease(*row) for row in conn.execute(q)]
+
     # -- operations and status -------------------------------------------------------------------------------
     def operation(self, op_id: int) -> Operation | None:
         with self.engine.connect() as conn:
@@ -186,12 +216,16 @@ class KnowledgeBase:
             for src, reason, n in conn.execute(q):
                 rej[src][reason] = int(n)
             out = []
-            for r in conn.execute(sa.select(t.sources).order_by(t.sources.c.name)).mappings():
+            q2 = (sa.select(t.sources, t.operations.c.counts)
+                  .select_from(t.sources.outerjoin(t.operations, t.operations.c.id == t.sources.c.last_op))
+                  .order_by(t.sources.c.name))
+            for r in conn.execute(q2).mappings():
                 age = None
                 if r["last_update"]:
                     age = (now - datetime.fromisoformat(r["last_update"])).total_seconds() / 3600
                 out.append(SourceStatus(r["name"], r["last_update"], r["record_count"], r["last_op"],
-                                        dict(rej.get(r["name"], {})), age, r["etag"], r["cursor"]))
+                                        dict(rej.get(r["name"], {})), age, r["etag"], r["cursor"],
+                                        json.loads(r["counts"]) if r["counts"] else {}))
         return out
 
     def counts(self) -> dict[str, int]:

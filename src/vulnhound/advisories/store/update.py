@@ -67,6 +67,13 @@ def _chain(feed: Feed, paths: list[Path]) -> Iterator[ParsedItem]:
         yield from feed.parse(p)
 
 
+def _failed(name: str, exc: Exception, hooks: Hooks) -> OperationResult:
+    msg = f"import failed, previous data kept: {type(exc).__name__}: {exc}"
+    if hooks.failed:
+        hooks.failed(name, msg)
+    return OperationResult(name, None, "failed", description=msg)
+
+
 def update_from_mirror(engine: sa.Engine, root: Path, only: list[str] | None = None, hooks: Hooks | None = None,
                        plan: MirrorPlan | None = None, force: bool = False) -> list[OperationResult]:
     """Import every feed snapshot found under ``root`` (or those whose source is in ``only``)."""
@@ -85,8 +92,11 @@ def update_from_mirror(engine: sa.Engine, root: Path, only: list[str] | None = N
         else:
             if hooks.begin:
                 hooks.begin(name, "import")
-            res = import_items(engine, name, _chain(feed, paths), description=desc, fingerprint=fp,
-                               progress=partial(hooks.items, name) if hooks.items else None)
+            try:
+                res = import_items(engine, name, _chain(feed, paths), description=desc, fingerprint=fp,
+                                   progress=partial(hooks.items, name) if hooks.items else None)
+            except Exception as exc:  # a feed's parser bug must not stop the other sources; data is rolled back
+                res = _failed(name, exc, hooks)
         results.append(res)
         if hooks.done:
             hooks.done(res)
@@ -120,9 +130,12 @@ def update_upstream(engine: sa.Engine, feeds: list[Feed], client: httpx.Client, 
                 is_partial = snap.is_dir() and (snap / PARTIAL_MARKER).exists()
                 if hooks.begin:
                     hooks.begin(feed.name, "import")
-                res = import_items(engine, feed.name, feed.parse(snap), partial=is_partial,
-                                   description=fetched.description, state=fetched.state,
-                                   progress=partial(hooks.items, feed.name) if hooks.items else None)
+                try:
+                    res = import_items(engine, feed.name, feed.parse(snap), partial=is_partial,
+                                       description=fetched.description, state=fetched.state,
+                                       progress=partial(hooks.items, feed.name) if hooks.items else None)
+                except Exception as exc:  # as above: roll back this source, keep going
+                    res = _failed(feed.name, exc, hooks)
         results.append(res)
         if hooks.done:
             hooks.done(res)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from vulnhound.catalogers.executable import PE, ExeError, seekable, sniff, wants_executable
+from vulnhound.catalogers.executable import PE, ExeError, executables, wants_executable
 from vulnhound.catalogers.golang.buildinfo import BuildInfo, Module, read_buildinfo
-from vulnhound.catalogers.golang.module import go_purl, go_tag_to_semver
+from vulnhound.catalogers.golang.module import go_purl, go_tag_to_semver, valid_module_path
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
 from vulnhound.catalogers.lockfile import lang_package
 from vulnhound.inventory.model import GOLANG, CatalogIssue, Package
@@ -31,33 +31,23 @@ class GoBinaryCataloger(Cataloger):
 
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         result = CatalogResult()
-        for path in paths:
-            meta = view.meta(path)
-            if meta is None or meta.kind != "file" or meta.size < MIN_SIZE:
-                continue
+        for path, fmt, fh in executables(view, paths, ctx, NAME, result, MIN_SIZE):
             try:
-                with view.open(path) as raw:
-                    fmt = sniff(raw.read(4))
-                    if fmt is None:
-                        continue
-                    fh = seekable(raw, ctx.max_file_size)
-                    info = read_buildinfo(fh, fmt, min(meta.size, ctx.max_file_size))
-            except ExeError as exc:
+                info = read_buildinfo(fh, fmt, ctx.max_file_size)
+            except (ExeError, OSError) as exc:
                 result.issues.append(CatalogIssue(NAME, path, f"Go build info unreadable: {exc}"))
                 continue
-            except OSError as exc:
-                result.issues.append(CatalogIssue(NAME, path, f"unreadable: {exc}"))
+            if info is None:
                 continue
-            if info is not None:
-                if info.located_by == "scan" and fmt != PE:
-                    result.issues.append(CatalogIssue(NAME, path, "no section table (cut or stripped): build info "
-                                                      "found by scanning", severity="note"))
-                result.packages.extend(packages_of(info, path))
+            if info.located_by == "scan" and fmt != PE:
+                result.issues.append(CatalogIssue(NAME, path, "no section table (cut or stripped): build info "
+                                                  "found by scanning", severity="note"))
+            result.packages.extend(packages_of(info, path, result.issues))
         return result
 
 
-def packages_of(info: BuildInfo, path: str) -> list[Package]:
-    """stdlib, the main module and the dependencies of one binary."""
+def packages_of(info: BuildInfo, path: str, issues: list[CatalogIssue]) -> list[Package]:
+    """stdlib, the main module and the dependencies of one binary; unusable module paths become issues."""
     arch = info.settings.get("GOARCH")
     out: list[Package] = []
     std = go_tag_to_semver(info.go_version)
@@ -69,7 +59,13 @@ def packages_of(info: BuildInfo, path: str) -> list[Package]:
                         go_version=info.go_version, build=dict(info.settings) or None))
     for dep in info.deps:
         out.append(_dep(dep, path, arch))
-    return out
+    good = []
+    for p in out:
+        if p.name == "stdlib" or valid_module_path(p.name):
+            good.append(p)
+        else:
+            issues.append(CatalogIssue(NAME, path, f"invalid module path {p.name[:80]!r} in build info"))
+    return good
 
 
 def _dep(dep: Module, path: str, arch: str | None) -> Package:
@@ -81,7 +77,7 @@ def _dep(dep: Module, path: str, arch: str | None) -> Package:
 
 
 def _pkg(module: str, version: str, path: str, arch: str | None, **metadata: Any) -> Package:
-    purl = go_purl(module, None if version == DEVEL else version)
+    purl = go_purl(module, None if version == DEVEL else version) if valid_module_path(module) else ""
     p = lang_package(module, version, GOLANG, purl, NAME, path, "GOBINARY", **metadata)
     p.arch = arch
     return p

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vulnhound.catalogers.golang.module import go_purl
+from vulnhound.catalogers.golang.module import go_purl, valid_module_path
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
 from vulnhound.catalogers.lockfile import lang_package, read_limited
 from vulnhound.inventory.model import GOLANG, CatalogIssue
@@ -35,7 +35,9 @@ class GoModCataloger(Cataloger):
     name = NAME
 
     def wants(self, path: str) -> bool:
-        return path.endswith(("go.mod", "go.sum")) and path.rsplit("/", 1)[-1] in ("go.mod", "go.sum")
+        # The module cache (GOPATH/pkg/mod) holds every dependency's own go.mod: requirements of requirements.
+        return (path.endswith(("go.mod", "go.sum")) and path.rsplit("/", 1)[-1] in ("go.mod", "go.sum")
+                and "pkg/mod/" not in path)
 
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         result = CatalogResult()
@@ -61,6 +63,9 @@ class GoModCataloger(Cataloger):
             if rep is not None and not rep[1]:
                 continue  # local directory replacement
             mod, ver = rep if rep is not None else (req.path, req.version)
+            if not valid_module_path(mod) or not ver:
+                result.issues.append(CatalogIssue(NAME, path, f"invalid module path {mod[:80]!r}", req.line))
+                continue
             result.packages.append(lang_package(
                 mod, ver, GOLANG, go_purl(mod, ver), NAME, path, "GOMOD", indirect=req.indirect or None,
                 replaces=f"{req.path}@{req.version}" if rep is not None else None))
@@ -76,6 +81,9 @@ class GoModCataloger(Cataloger):
                 continue
             mod, ver = cols[0], cols[1]
             if ver.endswith("/go.mod") or (mod, ver) in seen:
+                continue
+            if not valid_module_path(mod):
+                result.issues.append(CatalogIssue(NAME, path, f"invalid module path {mod[:80]!r}", n))
                 continue
             seen.add((mod, ver))
             result.packages.append(lang_package(mod, ver, GOLANG, go_purl(mod, ver), NAME, path, "GOMOD",

@@ -13,7 +13,14 @@ import re
 from vulnhound.inventory.model import GOLANG
 from vulnhound.inventory.purl import make_purl
 
+# Module path charset (golang.org/x/mod/module.CheckPath, loosened to any case); "." and ".." elements refused.
+_PATH = re.compile(r"^[A-Za-z0-9._~+-]+(/[A-Za-z0-9._~+-]+)*$")
 _GO_TAG = re.compile(r"^go(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$")
+
+
+def valid_module_path(path: str) -> bool:
+    """A path that can name a module (and make a PURL): no empty, "." or ".." elements, no odd characters."""
+    return bool(_PATH.match(path)) and not any(e in (".", "..") for e in path.split("/"))
 
 
 def go_purl(module_path: str, version: str | None) -> str:

@@ -60,3 +60,12 @@ Path("corrupt").mkdir(exist_ok=True)
 Path("corrupt/input.zip").write_bytes(data[: len(data) // 2])
 buf = io.BytesIO(data)
 Path("corrupt/not-a-zip.zip").write_bytes(b"PK\x03\x04 this is not really a zip archive\n")
+# A member whose stored bytes were altered after writing: its CRC no longer matches.
+write("corrupt/bad-crc.zip", [("site/crc-1.0.dist-info/METADATA", metadata("crc", "1.0")),
+                              ("site/ok-1.0.dist-info/METADATA", metadata("ok", "1.0"))])
+raw = bytearray(Path("corrupt/bad-crc.zip").read_bytes())
+with zipfile.ZipFile("corrupt/bad-crc.zip") as zf:
+    first = zf.infolist()[0]
+start = first.header_offset + 30 + len(first.filename)
+raw[start + 5] ^= 0xFF
+Path("corrupt/bad-crc.zip").write_bytes(bytes(raw))

@@ -1,0 +1,1 @@
+"""Service domain logic: plain functions over a SQLAlchemy connection, every one scoped to an account."""

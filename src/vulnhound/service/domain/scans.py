@@ -1,0 +1,152 @@
+"""Scans: an uploaded inventory (the push path agents use) or a target the server collects itself, then match,
+then the finding lifecycle, then coverage. ``run_scan`` is the unit of work a later job executor will run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from vulnhound.findings.model import Finding, FindingType
+from vulnhound.inventory.model import Inventory
+from vulnhound.matching.index import AdvisoryIndex
+from vulnhound.service.db.tables import resources, scans
+from vulnhound.service.domain import inventories
+from vulnhound.service.domain import resources as res
+from vulnhound.service.domain.common import Actor, Forbidden, Invalid, NotFound, audit, new_id, now
+from vulnhound.service.domain.lifecycle import ingest
+from vulnhound.service.domain.suppression import apply_rules
+
+STALE_AFTER = dt.timedelta(days=7)
+PATH_PREFIXES = ("dir", "oci-dir", "oci-archive", "docker-archive", "zip", "function", "sbom")
+
+
+def _wire(row: Any) -> dict[str, Any]:
+    return {"scanId": row["id"], "resourceId": row["resource_id"], "kind": row["kind"], "target": row["target"],
+            "status": row["status"], "reason": row["reason"], "createdAt": row["created_at"],
+            "startedAt": row["started_at"], "finishedAt": row["finished_at"],
+            "inventorySha256": row["inventory_sha256"], "stats": row["stats"]}
+
+
+def _insert(conn: sa.Connection, actor: Actor, rid: str, kind: str, target: str | None, digest: str | None) -> str:
+    sid = new_id()
+    conn.execute(scans.insert().values(id=sid, account_id=actor.account_id, resource_id=rid, kind=kind, target=target,
+                                       status="QUEUED", created_at=now(), inventory_sha256=digest, stats={}))
+    conn.execute(sa.update(resources).where(resources.c.id == rid).values(
+        scan_status="PENDING", scan_reason="SCAN_IN_PROGRESS", scan_message=None))
+    audit(conn, actor, actor.account_id, "scan.create", sid, resourceId=rid, kind=kind)
+    return sid
+
+
+def create_push(conn: sa.Connection, actor: Actor, rid: str, doc: Any) -> str:
+    """Queue a scan of an uploaded inventory document; it is validated and stored (once) right away."""
+    actor.require_write()
+    res.row_of(conn, actor, rid)
+    inv = inventories.parse(doc)
+    digest, _ = inventories.store(conn, actor.account_id, inv)
+    return _insert(conn, actor, rid, "PUSH", None, digest)
+
+
+def check_target(target: str, roots: tuple[Path, ...]) -> None:
+    """Server-side collection reads the server's disk: only below configured roots, only file-based kinds."""
+    if not roots:
+        raise Forbidden("server-side scanning is disabled: start the server with --scan-root DIR, or upload an "
+                        "inventory instead")
+    head, sep, rest = target.partition(":")
+    if not sep or head not in PATH_PREFIXES:
+        raise Invalid(f"target must be PREFIX:PATH with PREFIX one of {', '.join(PATH_PREFIXES)}")
+    path = Path(rest).resolve()
+    if not any(path == r.resolve() or path.is_relative_to(r.resolve()) for r in roots):
+        raise Forbidden(f"{rest} is outside the server's scan roots")
+
+
+def create_target(conn: sa.Connection, actor: Actor, rid: str, target: str, roots: tuple[Path, ...]) -> str:
+    actor.require_write()
+    res.row_of(conn, actor, rid)
+    check_target(target, roots)
+    return _insert(conn, actor, rid, "TARGET", target, None)
+
+
+def get(conn: sa.Connection, actor: Actor, sid: str) -> dict[str, Any]:
+    row = conn.execute(sa.select(scans).where(scans.c.id == sid, scans.c.account_id == actor.account_id)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound(f"no scan {sid!r}")
+    return _wire(row)
+
+
+def list_for(conn: sa.Connection, actor: Actor, rid: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    q = sa.select(scans).where(scans.c.account_id == actor.account_id)
+    if rid:
+        q = q.where(scans.c.resource_id == rid)
+    return [_wire(r) for r in conn.execute(q.order_by(scans.c.created_at.desc(), scans.c.id).limit(limit)).mappings()]
+
+
+def _collect(target: str) -> Inventory:
+    from vulnhound.inventory.build import build_inventory
+    from vulnhound.sources.resolve import open_source
+
+    with open_source(target) as src:
+        return build_inventory(src)
+
+
+def coverage_of(inv: Inventory, found: list[Finding]) -> tuple[str, str, str | None]:
+    if inv.os is not None and not inv.os.supported:
+        return "INACTIVE", "UNSUPPORTED_OS", f"{inv.os.pretty_name or inv.os.id}: no advisory source for this OS"
+    eol = [f for f in found if f.type == FindingType.CONFIGURATION and "endOfLife" in f.details]
+    if eol:
+        return "ACTIVE", "EOL_OS", eol[0].title
+    return "ACTIVE", "SUCCESSFUL", None
+
+
+def _fail(engine: sa.Engine, sid: str, rid: str, message: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(scans).where(scans.c.id == sid).values(status="FAILED", reason=message,
+                                                                      finished_at=now()))
+        conn.execute(sa.update(resources).where(resources.c.id == rid, resources.c.deleted_at.is_(None)).values(
+            scan_status="FAILED", scan_reason="SCAN_FAILED", scan_message=message))
+
+
+def run_scan(engine: sa.Engine, index: Callable[[], AdvisoryIndex], scan_id: str) -> None:
+    """Run one queued scan to COMPLETED or FAILED (with the reason). Safe to call again on a finished scan."""
+    from vulnhound.matching.matcher import match_inventory
+
+    with engine.begin() as conn:
+        scan = conn.execute(sa.select(scans).where(scans.c.id == scan_id)).mappings().one()
+        if scan["status"] in ("COMPLETED", "FAILED"):
+            return
+        conn.execute(sa.update(scans).where(scans.c.id == scan_id).values(status="RUNNING", started_at=now()))
+    account_id, rid = scan["account_id"], scan["resource_id"]
+    try:
+        idx = index()
+        if scan["kind"] == "TARGET":
+            inv = _collect(scan["target"])
+        else:
+            with engine.connect() as conn:
+                inv = inventories.load(conn, account_id, scan["inventory_sha256"])
+        result = match_inventory(inv, idx, rid)
+    except Exception as exc:  # a bad target or a broken knowledge base fails this scan, not the server
+        _fail(engine, scan_id, rid, f"{type(exc).__name__}: {exc}")
+        return
+    with engine.begin() as conn:
+        resource = conn.execute(sa.select(resources).where(resources.c.id == rid)).mappings().one()
+        if resource["deleted_at"] is not None:
+            conn.execute(sa.update(scans).where(scans.c.id == scan_id).values(
+                status="FAILED", reason="the resource was deleted during the scan", finished_at=now()))
+            return
+        digest = scan["inventory_sha256"] or inventories.store(conn, account_id, inv)[0]
+        when = now()
+        changes = ingest(conn, account_id, rid, resource["type"], result.findings, inv, idx, scan_id, when)
+        moved = apply_rules(conn, account_id, rid, scan_id)
+        code, reason, message = coverage_of(inv, result.findings)
+        conn.execute(sa.update(resources).where(resources.c.id == rid).values(
+            scan_status=code, scan_reason=reason, scan_message=message, last_scanned_at=when,
+            inventory_sha256=digest))
+        stats = {**changes.counts(), **moved, "packages": len(inv.packages), "findings": len(result.findings),
+                 "unmatched": len(result.unmatched), "warnings": result.warnings[:20]}
+        conn.execute(sa.update(scans).where(scans.c.id == scan_id).values(
+            status="COMPLETED", finished_at=now(), inventory_sha256=digest, stats=stats))
