@@ -90,6 +90,7 @@ def machine() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--syft-runs", type=int, default=None, help="runs for Syft (default: --runs); it is 10x slower")
     ap.add_argument("--tools", default="vulnhound,trivy,syft")
     ap.add_argument("--targets", default="rootfs,oci-dir,oci-archive,docker-archive,registry")
     ap.add_argument("--write", action="store_true", help="replace the Inventory section of BENCHMARKS.md")
@@ -97,6 +98,7 @@ def main() -> None:
     tools = args.tools.split(",")
     deb = debian_targets()
     img = debian_image()
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="vh-bench-"))
     reg = LocalRegistry(work / "registry").start()
     try:
@@ -127,9 +129,11 @@ def main() -> None:
                         shutil.rmtree(cache, ignore_errors=True)
 
                 runs: list[Run] = []
+                n = args.syft_runs if tool == "syft" and args.syft_runs is not None else args.runs
                 try:
-                    once(-1)  # warm-up: page cache
-                    runs = [once(i) for i in range(args.runs)]
+                    if n > 1:
+                        once(-1)  # warm-up: page cache (a single run follows the other tools' warm runs)
+                    runs = [once(i) for i in range(n)]
                 except RuntimeError as exc:
                     print(f"{tool} on {name}: {exc}", file=sys.stderr)
                 if runs:
@@ -140,20 +144,25 @@ def main() -> None:
     finally:
         reg.stop()
         shutil.rmtree(work, ignore_errors=True)
-    table = render(rows, tools, args.runs)
+    table = render(rows, tools, args.runs, args.syft_runs, load_before)
     print(table)
     if args.write:
         write_section(REPO / "BENCHMARKS.md", "## Inventory", table)
 
 
-def render(rows: list[dict[str, object]], tools: list[str], runs: int) -> str:
+def render(rows: list[dict[str, object]], tools: list[str], runs: int, syft_runs: int | None = None,
+           load_before: float | None = None) -> str:
+    syft_note = f" (Syft: {syft_runs} run{'s' if syft_runs != 1 else ''})" if syft_runs not in (None, runs) else ""
+    load = "" if load_before is None else (
+        f" Load average (1 min) at start {load_before:.1f}, at end {os.getloadavg()[0]:.1f}: other jobs shared the "
+        "2 cores, so absolute times are noisy; tools of one row ran back to back.")
     head = "| target | " + " | ".join(f"{t} s / RSS MB / pkgs" for t in tools) + " |"
     lines = [
-        f"Machine: {machine()}. Date: {dt.date.today().isoformat()}. Median of {runs} warm runs "
+        f"Machine: {machine()}. Date: {dt.date.today().isoformat()}. Median of {runs} warm runs{syft_note} "
         "(after one warm-up; every run starts with an empty Trivy cache dir, so Trivy analyses every layer as "
         "vulnhound does); wall time and peak RSS from `/usr/bin/time`; package counts exclude the OS "
         "component. Trivy 0.76 and Syft 1.18 (see ../shared/targets.md). Reproduce: "
-        "`.venv/bin/python -m bench.run_inventory --write`.",
+        f"`.venv/bin/python -m bench.run_inventory --write`.{load}",
         "",
         head,
         "|" + "---|" * (len(tools) + 1),
@@ -162,7 +171,7 @@ def render(rows: list[dict[str, object]], tools: list[str], runs: int) -> str:
         cells = []
         for t in tools:
             v = r.get(t)
-            cells.append("failed" if v is None else "{:.2f} / {:.0f} / {}".format(*v))  # type: ignore[str-format]
+            cells.append(f"{v[0]:.2f} / {v[1]:.0f} / {v[2]}" if isinstance(v, tuple) else "failed")
         lines.append(f"| {r['target']}: {r['desc']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -122,9 +122,9 @@ def build_layout(
         prev = tree
         part = blobs / "layer.partial"
         with open(part, "wb") as raw:
-            outer = _Digest(raw)  # type: ignore[arg-type]
+            outer = _Digest(raw)
             if compress:
-                gz = gzip.GzipFile(fileobj=outer, mode="wb", mtime=0, compresslevel=6)  # type: ignore[arg-type]
+                gz = gzip.GzipFile(fileobj=outer, mode="wb", mtime=0, compresslevel=6)
                 inner = _Digest(gz)
                 write_layer(root, added, whiteouts, inner)  # type: ignore[arg-type]
                 gz.close()

@@ -111,7 +111,10 @@ def _pg_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+POSTGRES = pytest.param("postgresql", marks=[pytest.mark.services, pytest.mark.slow])
+
+
+@pytest.fixture(scope="session", params=["sqlite", POSTGRES])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('svc') / 'service.db'}"

@@ -77,3 +77,21 @@ def test_flat_views_keep_no_layer(tmp_path: Path) -> None:
     with open_source(f"dir:{root}") as src:
         inv = build_inventory(src, catalogers=[PkgsTxt()])
     assert [(p.name, p.layer) for p in inv.packages] == [("a", None)]
+
+
+class CachingPkgsTxt(PkgsTxt):
+    """Caches parses by path in the per-scan scratch space, as the binary catalogers do."""
+
+    def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
+        cache: dict[tuple[str, ...], CatalogResult] = ctx.shared.setdefault("pkgs-txt", {})
+        key = tuple(paths)
+        if key not in cache:
+            cache[key] = super().catalog(view, paths, ctx)
+        return cache[key]
+
+
+def test_lower_layers_do_not_see_the_top_layers_cache(tmp_path: Path) -> None:
+    img = build_image(tmp_path / "img", LAYERS)
+    with open_source(f"oci-dir:{img.layout}") as src:
+        inv = build_inventory(src, catalogers=[CachingPkgsTxt()])
+    assert {(p.name, p.version): p.layer for p in inv.packages}[("b", "2")] == img.diff_ids[2]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.os_db import read_db_text
 from vulnhound.inventory.model import APK, CatalogIssue, Location, OSInfo, Package
 from vulnhound.inventory.purl import apk_purl
@@ -28,6 +28,7 @@ class ApkCataloger(Cataloger):
     """Alpine packages from the apk installed database."""
 
     name = "apk"
+    hints = WantHints(prefixes=INSTALLED_PATHS)
 
     def wants(self, path: str) -> bool:
         return path in INSTALLED_PATHS

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.lockfile import NO_DOC, lang_package, load_json
 from vulnhound.inventory.model import NUGET, CatalogIssue
 from vulnhound.inventory.purl import make_purl
@@ -21,6 +21,7 @@ _VERSION = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 class DotnetCataloger(Cataloger):
     name = NAME
+    hints = WantHints(basenames=frozenset({"packages.lock.json"}), extensions=frozenset({".json"}))
 
     def wants(self, path: str) -> bool:
         return path.endswith(".deps.json") or (path.endswith("packages.lock.json") and (

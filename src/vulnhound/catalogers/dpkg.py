@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.os_db import read_db_text
 from vulnhound.inventory.model import DEB, CatalogIssue, Location, OSInfo, Package
 from vulnhound.inventory.purl import deb_purl
@@ -75,6 +75,7 @@ class DpkgCataloger(Cataloger):
     """Debian/Ubuntu packages from the dpkg database."""
 
     name = "dpkg"
+    hints = WantHints(prefixes=(STATUS, STATUS_D, INFO))
 
     def wants(self, path: str) -> bool:
         if path == STATUS:

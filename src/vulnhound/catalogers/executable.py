@@ -1,17 +1,18 @@
 """Executables without running them: which paths may be binaries (a string test), the format from the magic
-bytes, and the section table of ELF, PE and 64-bit Mach-O files. Used by the Go and Rust binary catalogers."""
+bytes, and the section table of ELF, PE and 64-bit Mach-O files. The Go and Rust binary catalogers share one
+``probe`` of each candidate per scan (one open, one parse of the section table)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import struct
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from vulnhound.catalogers.interface import CatalogContext, CatalogResult
-from vulnhound.inventory.model import CatalogIssue
+from vulnhound.catalogers.interface import CatalogContext, WantHints
 from vulnhound.sources.interface import FileView
 
 # Binaries have no suffix, so the string test is "no dot in the basename" minus places that hold only data.
@@ -29,6 +30,8 @@ _DATA_NAMES = frozenset({
 })
 
 ELF, PE, MACHO = "elf", "pe", "macho"
+# What the engine may pre-filter on for ``wants_executable``: basenames without a dot, and ``.exe``.
+EXECUTABLE_HINTS = WantHints(extensions=frozenset({".exe"}), no_extension=True)
 
 
 class ExeError(Exception):
@@ -55,28 +58,60 @@ def wants_executable(path: str) -> bool:
     return "node_modules/" not in path or "/bin/" in path
 
 
-def executables(view: FileView, paths: Sequence[str], ctx: CatalogContext, cataloger: str, result: CatalogResult,
-                min_size: int = 64) -> Iterator[tuple[str, str, BinaryIO]]:
-    """(path, format, seekable open file) for each regular file of ``paths`` that starts with an executable
-    magic; symlinks (the target is listed too) and tiny files are passed over, unreadable ones become issues."""
-    for path in paths:
-        meta = view.meta(path)
-        if meta is None or meta.kind != "file" or meta.size < min_size:
-            continue
+# No cataloger looks at executables smaller than this (the Go reader wants even more).
+PROBE_MIN_SIZE = 64
+_PROBES = "executable.probes"  # CatalogContext.shared key: path → Probe, filled by the first binary cataloger
+
+
+@dataclass(slots=True)
+class Probe:
+    """One look at a candidate file, shared by every binary cataloger of a scan so that each executable is
+    opened and its section table parsed once: the format (None: not an executable, not a regular file, or
+    under PROBE_MIN_SIZE bytes), the size, and the section table (empty when stripped, or ``cut``)."""
+
+    fmt: str | None = None
+    size: int = 0
+    sections: list[Section] = field(default_factory=list)
+    cut: bool = False  # the header announces a section table that is truncated or inconsistent
+    unreadable: str | None = None  # why the file could not be read: the catalogers report it as an issue
+
+
+def probe(view: FileView, path: str, ctx: CatalogContext) -> Probe:
+    """The (cached per scan) Probe of ``path``; never raises for bad content or unreadable files."""
+    cache: dict[str, Probe] = ctx.shared.setdefault(_PROBES, {})
+    found = cache.get(path)
+    if found is None:
+        found = cache[path] = _probe(view, path, ctx.max_file_size)
+    return found
+
+
+def _probe(view: FileView, path: str, limit: int) -> Probe:
+    meta = view.meta(path)
+    if meta is None or meta.kind != "file" or meta.size < PROBE_MIN_SIZE:
+        return Probe(size=meta.size if meta is not None and meta.kind == "file" else 0)
+    try:
+        raw = view.open(path)
+    except OSError as exc:
+        return Probe(size=meta.size, unreadable=f"unreadable: {exc}")
+    with raw:
         try:
-            raw = view.open(path)
+            fmt = sniff(raw.read(4))
+            if fmt is None:
+                return Probe(size=meta.size)
+            fh = seekable(raw, limit)
         except OSError as exc:
-            result.issues.append(CatalogIssue(cataloger, path, f"unreadable: {exc}"))
-            continue
-        with raw:
-            try:
-                fmt = sniff(raw.read(4))
-                fh = seekable(raw, ctx.max_file_size) if fmt else raw
-            except OSError as exc:
-                result.issues.append(CatalogIssue(cataloger, path, f"unreadable: {exc}"))
-                continue
-            if fmt is not None:
-                yield path, fmt, fh
+            return Probe(size=meta.size, unreadable=f"unreadable: {exc}")
+        try:
+            return Probe(fmt, meta.size, sections(fh, fmt))
+        except (ExeError, OSError):
+            return Probe(fmt, meta.size, cut=True)
+
+
+@contextlib.contextmanager
+def open_executable(view: FileView, path: str, ctx: CatalogContext) -> Iterator[BinaryIO]:
+    """``path`` opened for random access (in memory, up to ``max_file_size``, when the view cannot seek)."""
+    with view.open(path) as raw:
+        yield seekable(raw, ctx.max_file_size)
 
 
 def sniff(head: bytes) -> str | None:
@@ -147,11 +182,15 @@ def _elf_sections(fh: BinaryIO) -> list[Section]:
     if shentsize < (64 if is64 else 40) or shnum > 65535 or shstrndx >= shnum:
         raise ExeError(f"inconsistent ELF section header table (entsize {shentsize}, count {shnum})")
     table = read_at(fh, shoff, shentsize * shnum)
-    fmt = e + ("IIQQQQ" if is64 else "IIIIII")
-    raw = []
-    for i in range(shnum):
-        name_off, _type, _flags, addr, offset, size = struct.unpack_from(fmt, table, i * shentsize)
-        raw.append((name_off, addr, offset, size, _type))
+    # The fields read, padded to the standard entry size so that one iter_unpack walks the whole table.
+    fmt = e + ("IIQQQQ16x" if is64 else "IIIIII16x")
+    if shentsize == struct.calcsize(fmt):
+        raw = [(n, a, o, sz, t) for n, t, _f, a, o, sz in struct.iter_unpack(fmt, table)]
+    else:
+        raw = []
+        for i in range(shnum):
+            name_off, typ, _flags, addr, offset, size = struct.unpack_from(fmt[:-3], table, i * shentsize)
+            raw.append((name_off, addr, offset, size, typ))
     strtab_entry = raw[shstrndx]
     strtab = read_at(fh, strtab_entry[2], min(strtab_entry[3], 1 << 20))
     out = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from vulnhound.inventory.model import CatalogIssue, OSInfo, Package
 from vulnhound.sources.interface import FileView
@@ -26,6 +27,22 @@ class CatalogContext:
     source_kind: str = "dir"
     include_files: bool = True  # collect installed-file lists where cheap (dpkg info/*.list, rpm file names)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    # Per-scan scratch space shared by catalogers that read the same files (the Go and Rust binary catalogers
+    # share one parse of each executable's section table); keyed by a name the owning module chooses.
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WantHints:
+    """A superset of the paths a cataloger wants, stated as data so that the engine can index it: a path is
+    passed to ``wants`` only if its basename is in ``basenames``, or its basename's last extension (lower-cased,
+    with the dot) is in ``extensions``, or its basename has no dot and ``no_extension`` is set, or it starts with
+    one of ``prefixes``. Hints may over-approximate ``wants``; they must never miss a path it accepts."""
+
+    basenames: frozenset[str] = frozenset()
+    extensions: frozenset[str] = frozenset()
+    no_extension: bool = False
+    prefixes: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -46,6 +63,8 @@ class Cataloger(ABC):
     """One package database or ecosystem."""
 
     name: str = ""
+    # None: the engine asks ``wants`` about every path (always correct, slower on big trees).
+    hints: ClassVar[WantHints | None] = None
 
     @abstractmethod
     def wants(self, path: str) -> bool:

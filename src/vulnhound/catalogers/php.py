@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.lockfile import NO_DOC, lang_package, load_json
 from vulnhound.inventory.model import COMPOSER, CatalogIssue
 from vulnhound.inventory.purl import make_purl
@@ -21,6 +21,7 @@ _PACKAGE_NAME = re.compile(r"^[a-z0-9]([_.-]?[a-z0-9]+)*/[a-z0-9](([_.]|-{1,2})?
 
 class ComposerCataloger(Cataloger):
     name = NAME
+    hints = WantHints(basenames=frozenset({"composer.lock", "installed.json"}))
 
     def wants(self, path: str) -> bool:
         return path.endswith(("composer.lock", "composer/installed.json")) and (

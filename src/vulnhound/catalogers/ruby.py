@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.lockfile import lang_package, read_limited
 from vulnhound.inventory.model import GEM, CatalogIssue, Package
 from vulnhound.inventory.purl import make_purl
@@ -30,6 +30,7 @@ def gem_purl(name: str, version: str, platform: str | None = None) -> str:
 
 class GemfileLockCataloger(Cataloger):
     name = LOCK_NAME
+    hints = WantHints(basenames=frozenset({"Gemfile.lock", "gems.locked"}))
 
     def wants(self, path: str) -> bool:
         return path.endswith(("Gemfile.lock", "gems.locked")) and path.rsplit("/", 1)[-1] in ("Gemfile.lock",
@@ -73,6 +74,7 @@ def parse_gemfile_lock(text: str, path: str, result: CatalogResult) -> list[Pack
 
 class GemspecCataloger(Cataloger):
     name = SPEC_NAME
+    hints = WantHints(extensions=frozenset({".gemspec"}))
 
     def wants(self, path: str) -> bool:
         return path.endswith(".gemspec") and "specifications/" in path

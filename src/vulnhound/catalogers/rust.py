@@ -15,8 +15,16 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from vulnhound.catalogers.executable import ExeError, executables, find_section, read_at, sections, wants_executable
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.executable import (
+    EXECUTABLE_HINTS,
+    ExeError,
+    find_section,
+    open_executable,
+    probe,
+    read_at,
+    wants_executable,
+)
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.lockfile import lang_package, read_limited
 from vulnhound.inventory.model import CARGO, CatalogIssue, Package
 from vulnhound.inventory.purl import make_purl
@@ -34,6 +42,7 @@ def _pkg(name: str, version: str, found_by: str, path: str, pm: str, **metadata:
 
 class CargoLockCataloger(Cataloger):
     name = LOCK_NAME
+    hints = WantHints(basenames=frozenset({"Cargo.lock"}))
 
     def wants(self, path: str) -> bool:
         return path.endswith("Cargo.lock") and path.rsplit("/", 1)[-1] == "Cargo.lock"
@@ -68,21 +77,26 @@ class CargoLockCataloger(Cataloger):
 
 class CargoAuditableCataloger(Cataloger):
     name = AUDIT_NAME
+    hints = EXECUTABLE_HINTS
 
     def wants(self, path: str) -> bool:
         return wants_executable(path)
 
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         result = CatalogResult()
-        for path, fmt, fh in executables(view, paths, ctx, AUDIT_NAME, result):
-            try:
-                sec = find_section(sections(fh, fmt), ".dep-v0", "__dep_v0")
-            except ExeError:
-                continue  # a cut executable; nothing says it was built with cargo-auditable
+        for path in paths:
+            found = probe(view, path, ctx)
+            if found.unreadable is not None:
+                result.issues.append(CatalogIssue(AUDIT_NAME, path, found.unreadable))
+                continue
+            if found.fmt is None or found.cut:
+                continue  # not an executable, or a cut one: nothing says it was built with cargo-auditable
+            sec = find_section(found.sections, ".dep-v0", "__dep_v0")
             if sec is None:
                 continue
             try:
-                blob = read_at(fh, sec.offset, min(sec.size, MAX_AUDIT_JSON))
+                with open_executable(view, path, ctx) as fh:
+                    blob = read_at(fh, sec.offset, min(sec.size, MAX_AUDIT_JSON))
             except (ExeError, OSError) as exc:
                 result.issues.append(CatalogIssue(AUDIT_NAME, path, f".dep-v0 section unreadable: {exc}"))
                 continue

@@ -5,19 +5,27 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
+
+if TYPE_CHECKING:  # rich is imported where it is used: every CLI start (vulnhound sbom too) imports this module
+    from rich.console import Console
+    from rich.progress import TaskID
 
 db_app = typer.Typer(help="The advisory knowledge base: update, status, bundles, show.", no_args_is_help=True)
 
 DB_OPT = typer.Option(None, "--db", envvar="VULNHOUND_DB", help="Database path or SQLAlchemy URL "
                       "(default: the user data dir's vulnhound.db).")
-err = Console(stderr=True)
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def _summary(res: Any) -> str:
@@ -39,6 +47,7 @@ def update(
 ) -> None:
     """Update the knowledge base: one recorded operation per source, each atomic."""
     import httpx
+    from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from vulnhound.advisories.feeds.registry import by_name
     from vulnhound.advisories.mirror import discover
@@ -51,7 +60,7 @@ def update(
                TimeElapsedColumn()]
     if mirror is None:
         columns[2:2] = [BarColumn(), DownloadColumn()]
-    progress = Progress(*columns, console=err, disable=quiet)
+    progress = Progress(*columns, console=_err(), disable=quiet)
     tasks: dict[str, TaskID] = {}
 
     def begin(name: str, phase: str) -> None:
@@ -82,7 +91,7 @@ def update(
             try:
                 feeds = by_name(source or None)
             except KeyError as exc:
-                err.print(f"error: {exc.args[0]}")
+                _err().print(f"error: {exc.args[0]}")
                 raise typer.Exit(2) from None
             for f in feeds:
                 http = getattr(f, "http", None)
@@ -114,6 +123,9 @@ def status(
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], indent=2))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="vulnhound knowledge base")
     for col in ("source", "last update", "age", "records", "rejects"):
         table.add_column(col)
@@ -126,9 +138,9 @@ def status(
         table.add_row(r.name, (r.last_update or "-")[:19], age, _records(r), _rejects(r.rejects))
     Console().print(table)
     if not rows:
-        err.print("[yellow]warning[/yellow]: the knowledge base is empty; run `vulnhound db update`")
+        _err().print("[yellow]warning[/yellow]: the knowledge base is empty; run `vulnhound db update`")
     for name in stale:
-        err.print(f"[yellow]warning[/yellow]: {name} is stale (older than {stale_hours:g} h)")
+        _err().print(f"[yellow]warning[/yellow]: {name} is stale (older than {stale_hours:g} h)")
 
 
 def _records(r: Any) -> str:
@@ -155,7 +167,7 @@ def export_bundle(file: Path = typer.Argument(..., help="Bundle to write (tar.gz
     try:
         manifest = do_export(db, file)
     except BundleError as exc:
-        err.print(f"error: {exc}")
+        _err().print(f"error: {exc}")
         raise typer.Exit(2) from None
     typer.echo(f"wrote {file} ({manifest['files']['vulnhound.db']['size']} bytes of database)")
 
@@ -169,7 +181,7 @@ def import_bundle(file: Path = typer.Argument(..., exists=True, dir_okay=False),
     try:
         manifest = do_import(db, file)
     except BundleError as exc:
-        err.print(f"error: {exc}")
+        _err().print(f"error: {exc}")
         raise typer.Exit(2) from None
     typer.echo(f"imported bundle created {manifest.get('created')}")
 
@@ -186,7 +198,7 @@ def show(
     kb = open_kb(db)
     group = kb.group_of(vuln_id)
     if group is None:
-        err.print(f"{vuln_id}: not in the knowledge base")
+        _err().print(f"{vuln_id}: not in the knowledge base")
         raise typer.Exit(1)
     members = kb.group_members(group)
     records = kb.group_records(group)
@@ -196,6 +208,8 @@ def show(
                "kev": [asdict(k) for k in kev.values()], "epss": [asdict(e) for e in epss.values()]}
         sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
         return
+    from rich.console import Console
+
     con = Console()
     con.print(f"[bold]{group}[/bold]  ids: {', '.join(members)}")
     for k in kev.values():

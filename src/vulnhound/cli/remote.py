@@ -290,6 +290,48 @@ def upload_inventory(server: str, api_key: str, doc: dict[str, Any], resource_ty
     return result
 
 
+def resource_for(target: str, inv: Any) -> tuple[str, str, dict[str, Any]]:
+    """(resource type, name, details) a pushed target registers as: the host name, image repository, zip name."""
+    import socket
+
+    from vulnhound.sources.resolve import split_target
+
+    kind, rest = split_target(target)
+    kind = kind or inv.source.kind
+    if kind in ("oci-dir", "oci-archive", "docker-archive", "registry", "image"):
+        tags = list(inv.source.repo_tags)
+        name = tags[0].rsplit(":", 1)[0] if tags else rest
+        details = {"imageDigest": inv.source.digest, "imageTags": tags} if inv.source.digest else {"imageTags": tags}
+        return "CONTAINER_IMAGE", name, details
+    if kind in ("zip", "function"):
+        return "FUNCTION", Path(rest).stem, {}
+    if kind == "sbom":
+        return "SBOM", Path(rest).name, {}
+    if kind == "host":
+        return "HOST", socket.gethostname(), {}
+    return "HOST", Path(rest).resolve().name or rest, {}
+
+
+def push_scan(server: str, api_key: str | None, target: str, opts: Any) -> None:
+    """``vulnhound scan --server URL TARGET``: collect here, upload, print the server's scan result."""
+    from vulnhound.cli.sbom import scan as collect
+    from vulnhound.exports.inventory_json import to_wire
+
+    if not api_key:
+        typer.echo("vulnhound scan: --server needs --api-key (or VULNHOUND_API_KEY)", err=True)
+        raise typer.Exit(2)
+    from vulnhound.sources.interface import SourceError, ViewError
+
+    try:
+        inv = collect(target, opts, include_files=True)  # file lists mark OS-owned language packages
+    except (SourceError, ViewError, OSError) as exc:
+        typer.echo(f"vulnhound scan: {target}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    rtype, name, details = resource_for(target, inv)
+    result = _run(upload_inventory, server, api_key, to_wire(inv), rtype, name, details)
+    _print(result)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(remote, name="remote")
 

@@ -23,6 +23,46 @@ class KnowledgeBaseMissing(Exception):
     pass
 
 
+def check_schema(url: str) -> None:
+    """Refuse, with what to do, a knowledge base that is missing or from a schema this version cannot read.
+
+    An older schema this version knows is upgraded by ``open_kb``; one with no schema version or an unknown
+    (newer) one is never touched.
+    """
+    import sqlalchemy as sa
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from vulnhound.advisories.store.engine import MIGRATIONS, head_revision, sqlite_path
+
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise KnowledgeBaseMissing(
+            f"no knowledge base at {path}: run `vulnhound db update` (or `vulnhound db update --mirror DIR` for an "
+            "offline mirror, or `vulnhound db import-bundle FILE`), or point --db/VULNHOUND_DB at one.")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            tables = set(sa.inspect(conn).get_table_names())
+    except Exception as exc:  # not a database at all, or unreachable: name it and stop
+        raise KnowledgeBaseMissing(f"cannot read the knowledge base at {url}: {exc}") from None
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if current is None and tables:
+        raise KnowledgeBaseMissing(
+            f"{url} holds tables ({', '.join(sorted(tables)[:5])}) but no vulnhound schema version: it is not a "
+            "vulnhound knowledge base, or one from before versioned schemas. Rebuild it with `vulnhound db update` "
+            "into a new file (--db).")
+    known = {rev.revision for rev in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    if current is not None and current not in known:
+        raise KnowledgeBaseMissing(
+            f"the knowledge base at {url} has schema revision {current}, unknown to this vulnhound (it reads up to "
+            f"{head}): it was written by a newer or foreign version. Upgrade vulnhound, or rebuild the knowledge "
+            "base with `vulnhound db update --db NEWFILE`.")
+
+
 def open_index(db: str | None) -> tuple[Any, dict[str, Any], list[str]]:
     """(index, knowledge-base facts for the report, warnings). Raises KnowledgeBaseMissing with what to do."""
     from vulnhound.advisories.store import open_kb
@@ -30,6 +70,7 @@ def open_index(db: str | None) -> tuple[Any, dict[str, Any], list[str]]:
     from vulnhound.matching.index import StoreIndex
 
     url = resolve_url(db)
+    check_schema(url)
     try:
         kb = open_kb(db)
         status = kb.status()
@@ -46,8 +87,9 @@ def open_index(db: str | None) -> tuple[Any, dict[str, Any], list[str]]:
     if stale:
         warnings.append(f"knowledge base sources older than {STALE_HOURS // 24} days: {', '.join(stale)}; "
                         "run `vulnhound db update` for current advisories")
-    facts = {"database": url.split("@")[-1], "sources": {s.name: {"lastUpdate": s.last_update, "records": s.record_count,
-                                                                  "lastOperation": s.last_op} for s in status}}
+    facts = {"database": url.split("@")[-1],
+             "sources": {s.name: {"lastUpdate": s.last_update, "records": s.record_count, "lastOperation": s.last_op}
+                         for s in status}}
     return StoreIndex(kb), facts, warnings
 
 

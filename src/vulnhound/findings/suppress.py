@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,11 +63,16 @@ class Rule:
         vp = d.vulnerable_packages[0]
         if self.package.startswith("pkg:"):
             return vp.purl == self.package or vp.purl.split("@", 1)[0] == self.package.split("@", 1)[0]
-        return self.package in (vp.name,)
+        # Names as people write them ("Plone", "plone.app.event") match the cataloged spelling (PEP 503 style).
+        return _norm(self.package) == _norm(vp.name)
 
     def describe(self) -> str:
         until = f", until {self.expires.isoformat()}" if self.expires else ""
         return f"{self.justification}: {self.reason} ({self.origin}{until})"
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def load_ignore_file(path: Path) -> list[Rule]:

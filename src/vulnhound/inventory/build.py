@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from vulnhound.catalogers import registry
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
 from vulnhound.catalogers.os_release import identify_os, wants_os_file
+from vulnhound.inventory.dispatch import Dispatcher
 from vulnhound.inventory.model import CatalogIssue, Inventory, Location
 from vulnhound.sources.interface import FileView, Source
 
@@ -25,9 +26,10 @@ def build_inventory(
         inv.stats.update(total_seconds=round(time.perf_counter() - started, 4))
         return inv
     cats = list(catalogers) if catalogers is not None else registry.load()
+    dispatch = Dispatcher(cats)
 
     def wants(path: str) -> bool:
-        return wants_os_file(path) or any(c.wants(path) for c in cats)
+        return wants_os_file(path) or dispatch.wanted(path)
 
     view = source.open_view(wants)
     opened = time.perf_counter()
@@ -42,11 +44,7 @@ def catalog_view(view: FileView, cats: Sequence[Cataloger], ctx: CatalogContext)
     from vulnhound.inventory.model import SourceInfo
 
     ctx.os = identify_os(view)
-    buckets: dict[str, list[str]] = {c.name: [] for c in cats}
-    for meta in view.iter_files():
-        for c in cats:
-            if c.wants(meta.path):
-                buckets[c.name].append(meta.path)
+    buckets = Dispatcher(cats).buckets(_paths(view))
 
     result = CatalogResult()
     per_cataloger: dict[str, int] = {}
@@ -71,6 +69,15 @@ def catalog_view(view: FileView, cats: Sequence[Cataloger], ctx: CatalogContext)
                     packages=result.packages, issues=result.issues)
     inv.stats["packages_by_cataloger"] = per_cataloger
     return inv
+
+
+def _paths(view: FileView) -> Iterator[str]:
+    # Directory views can list paths without a stat() per file; sizes are looked up only for wanted files.
+    fast = getattr(view, "iter_paths", None)
+    if callable(fast):
+        paths: Iterator[str] = fast()
+        return paths
+    return (m.path for m in view.iter_files())
 
 
 def _fill_layers(view: FileView, r: CatalogResult) -> None:

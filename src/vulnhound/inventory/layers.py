@@ -37,9 +37,10 @@ def attribute_layers(
     layers = sorted((d for d in writers if d in order), key=order.__getitem__)
     if len(layers) < 2:
         return
-    quick = dataclasses.replace(ctx, include_files=False)
     present: dict[str, set[Key]] = {layers[-1]: {_key(p) for p in result.packages}}
     for diff_id in layers[:-1]:
+        # A fresh scratch space per layer: what catalogers cache by path belongs to the top layer's files.
+        quick = dataclasses.replace(ctx, include_files=False, shared={})
         present[diff_id] = _catalog_at(view, diff_id, cataloger, paths, quick)
     for pkg in result.packages:
         if not pkg.locations:

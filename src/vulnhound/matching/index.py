@@ -123,11 +123,15 @@ class StoreIndex:
 
     def candidates(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[Candidate]]:
         out: dict[tuple[str, str], list[Candidate]] = {}
+        light: dict[tuple[str, str], Advisory] = {}
         for key, rows in self.kb.affected_for_many(keys).items():
             for row in rows:
                 self._group[row.vuln_id] = row.group_id
-                # A light record: the full ones are read per matched group only (group_records).
-                out.setdefault(key, []).append(Candidate(Advisory(id=row.vuln_id, source=row.source), row.affected))
+                # A light record (one per record, shared): the full ones are read per matched group only.
+                adv = light.get((row.source, row.vuln_id))
+                if adv is None:
+                    adv = light[(row.source, row.vuln_id)] = Advisory(id=row.vuln_id, source=row.source)
+                out.setdefault(key, []).append(Candidate(adv, row.affected))
         return out
 
     def group_of(self, ids: Iterable[str]) -> dict[str, str]:

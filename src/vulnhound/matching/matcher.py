@@ -62,6 +62,15 @@ class MatchResult:
 def match_inventory(inv: Inventory, index: AdvisoryIndex, resource_id: str = "",
                     today: dt.date | None = None) -> MatchResult:
     """Every finding of ``inv``; undecidable package × advisory pairs land in ``unmatched`` with the reason."""
+    result, matches = find_matches(inv, index, resource_id, today)
+    result.findings += build_findings(matches, index, resource_id)
+    result.stats["findings"] = len(result.findings)
+    return result
+
+
+def find_matches(inv: Inventory, index: AdvisoryIndex, resource_id: str = "",
+                 today: dt.date | None = None) -> tuple[MatchResult, list[Match]]:
+    """The prefilter (index lookup by ecosystem and name) and the authoritative range check; no findings yet."""
     result = MatchResult()
     has_os_packages = any(p.type in OS_TYPES for p in inv.packages)
     releases = index.distro_releases() if has_os_packages else []
@@ -92,14 +101,14 @@ def match_inventory(inv: Inventory, index: AdvisoryIndex, resource_id: str = "",
                 result.unmatched.append(Unmatched(pid, pkg.name, key.version, verdict.reason, cand.advisory.id))
             elif verdict.affected:
                 matches.append(Match(pkg, key, cand, verdict.reason, verdict.fixed_version, pid))
-    result.findings += _findings(matches, index, resource_id)
     result.stats = {"packages": len(inv.packages), "lookups": len(pkg_keys), "osOwnedSkipped": owned,
                     "candidates": sum(len(v) for v in cands.values()), "matches": len(matches),
-                    "findings": len(result.findings), "unmatched": len(result.unmatched)}
-    return result
+                    "unmatched": len(result.unmatched)}
+    return result, matches
 
 
-def _findings(matches: Sequence[Match], index: AdvisoryIndex, resource_id: str) -> list[Finding]:
+def build_findings(matches: Sequence[Match], index: AdvisoryIndex, resource_id: str) -> list[Finding]:
+    """One finding per (vulnerability group, package instance), with the group's records merged into it."""
     ids = {m.candidate.advisory.id for m in matches}
     group_of = index.group_of(ids)
     by_group: dict[tuple[str, str], list[Match]] = {}
@@ -247,4 +256,4 @@ def _first_text(records: Iterable[Advisory]) -> str | None:
     return None
 
 
-__all__ = ["Match", "MatchResult", "SeverityLevel", "match_inventory"]
+__all__ = ["Match", "MatchResult", "SeverityLevel", "build_findings", "find_matches", "match_inventory"]

@@ -43,6 +43,29 @@ class DirView(FileView):
         return os.path.join(self.root, rel) if rel else self.root
 
     def iter_files(self) -> Iterator[FileMeta]:
+        for rel, entry in self._walk():
+            try:
+                if entry.is_symlink():
+                    target = os.readlink(entry.path)
+                    yield FileMeta(rel, len(target), "symlink", link_target=target)
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    yield FileMeta(rel, st.st_size, "file", mode=stat.S_IMODE(st.st_mode))
+            except OSError:
+                continue
+
+    def iter_paths(self) -> Iterator[str]:
+        """The paths of ``iter_files`` without their metadata: the file type comes free with the directory
+        listing, while a size costs a stat() per file; the inventory engine asks ``meta`` for wanted files only."""
+        for rel, entry in self._walk():
+            try:
+                if entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                    yield rel
+            except OSError:
+                continue
+
+    def _walk(self) -> Iterator[tuple[str, os.DirEntry[str]]]:
+        """(relative path, entry) of every non-directory below the root, skipped subtrees left out."""
         stack = [""]
         while stack:
             rel_dir = stack.pop()
@@ -50,22 +73,18 @@ class DirView(FileView):
                 it = os.scandir(self._host(rel_dir))
             except OSError:
                 continue
+            prefix = f"{rel_dir}/" if rel_dir else ""
             with it:
                 for entry in it:
-                    rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                    rel = prefix + entry.name
                     try:
                         if entry.is_dir(follow_symlinks=False):
                             if rel not in self.skip:
                                 stack.append(rel)
                             continue
-                        if entry.is_symlink():
-                            target = os.readlink(entry.path)
-                            yield FileMeta(rel, len(target), "symlink", link_target=target)
-                        elif entry.is_file(follow_symlinks=False):
-                            st = entry.stat(follow_symlinks=False)
-                            yield FileMeta(rel, st.st_size, "file", mode=stat.S_IMODE(st.st_mode))
                     except OSError:
                         continue
+                    yield rel, entry
 
     def meta(self, path: str) -> FileMeta | None:
         rel = normalize(path)

@@ -65,7 +65,9 @@ class RegistryClient:
                  password: str | None = None) -> None:
         self.host = host
         self.repo = repo
-        self.base = f"{'http' if insecure else 'https'}://{host}/v2/{repo}"
+        self.base = f"https://{host}/v2/{repo}"
+        # --insecure as Docker means it: HTTPS without certificate checks, else plain HTTP (decided once).
+        self.may_downgrade = insecure
         self.username = username
         self.password = password
         self.http = httpx.Client(timeout=TIMEOUT, follow_redirects=True, verify=not insecure)
@@ -118,7 +120,8 @@ class RegistryClient:
             if self.auth:
                 headers["Authorization"] = self.auth
             try:
-                with self.http.stream("GET", f"{self.base}/{path}", headers=headers) as resp:
+                resp_cm = self._stream(path, headers)
+                with resp_cm as resp:
                     if resp.status_code == 401 and attempt == 0:
                         challenge = resp.headers.get("www-authenticate", "")
                         resp.read()
@@ -130,6 +133,15 @@ class RegistryClient:
                 raise SourceError(f"{self.host}/{self.repo}: {what}: {exc}") from exc
             self._authenticate(challenge)
         raise SourceError(f"{self.host}/{self.repo}: {what}: still unauthorized after authenticating")
+
+    def _stream(self, path: str, headers: dict[str, str]) -> contextlib.AbstractContextManager[httpx.Response]:
+        if self.may_downgrade:
+            self.may_downgrade = False
+            try:
+                self.http.get(f"https://{self.host}/v2/", timeout=5.0)
+            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
+                self.base = f"http://{self.host}/v2/{self.repo}"
+        return self.http.stream("GET", f"{self.base}/{path}", headers=headers)
 
     def fetch(self, path: str, what: str, accept: str | None = None) -> tuple[bytes, str | None]:
         with self.get(path, what, accept) as resp:

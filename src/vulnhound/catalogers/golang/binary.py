@@ -10,8 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from vulnhound.catalogers.executable import PE, ExeError, executables, wants_executable
-from vulnhound.catalogers.golang.buildinfo import BuildInfo, Module, read_buildinfo
+from vulnhound.catalogers.executable import (
+    ELF,
+    EXECUTABLE_HINTS,
+    MACHO,
+    PE,
+    ExeError,
+    find_section,
+    open_executable,
+    probe,
+    wants_executable,
+)
+from vulnhound.catalogers.golang.buildinfo import SECTIONS, BuildInfo, Module, read_buildinfo
 from vulnhound.catalogers.golang.module import go_purl, go_tag_to_semver, valid_module_path
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
 from vulnhound.catalogers.lockfile import lang_package
@@ -25,15 +35,27 @@ DEVEL = "(devel)"  # the main module's version when built from a checkout withou
 
 class GoBinaryCataloger(Cataloger):
     name = NAME
+    hints = EXECUTABLE_HINTS
 
     def wants(self, path: str) -> bool:
         return wants_executable(path)
 
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
         result = CatalogResult()
-        for path, fmt, fh in executables(view, paths, ctx, NAME, result, MIN_SIZE):
+        for path in paths:
+            found = probe(view, path, ctx)
+            if found.size < MIN_SIZE or (found.fmt is None and found.unreadable is None):
+                continue
+            if found.unreadable is not None:
+                result.issues.append(CatalogIssue(NAME, path, found.unreadable))
+                continue
+            fmt = found.fmt
+            assert fmt is not None
+            if fmt in (ELF, MACHO) and found.sections and find_section(found.sections, *SECTIONS) is None:
+                continue  # what read_buildinfo concludes too, without opening the file again
             try:
-                info = read_buildinfo(fh, fmt, ctx.max_file_size)
+                with open_executable(view, path, ctx) as fh:
+                    info = read_buildinfo(fh, fmt, ctx.max_file_size)
             except (ExeError, OSError) as exc:
                 result.issues.append(CatalogIssue(NAME, path, f"Go build info unreadable: {exc}"))
                 continue

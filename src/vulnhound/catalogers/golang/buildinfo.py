@@ -14,6 +14,7 @@ from typing import BinaryIO
 from vulnhound.catalogers.executable import ELF, MACHO, ExeError, Section, find_section, read_at, sections
 
 MAGIC = b"\xff Go buildinf:"
+SECTIONS = (".go.buildinfo", "__go_buildinfo")  # ELF/PE and Mach-O names of the section holding it
 HEADER_SIZE = 32
 _MAX_STRING = 4 << 20  # the module list of the largest binaries is a few hundred KB
 _SCAN_CHUNK = 1 << 20
@@ -48,7 +49,7 @@ def read_buildinfo(fh: BinaryIO, fmt: str, limit: int) -> BuildInfo | None:
         secs = sections(fh, fmt)
     except ExeError as exc:
         cut = exc  # section headers sit at the end of an ELF file: a cut file still holds the build info
-    sec = find_section(secs, ".go.buildinfo", "__go_buildinfo")
+    sec = find_section(secs, *SECTIONS)
     located_by = "section"
     if sec is not None:
         offset: int | None = sec.offset

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vulnhound.catalogers.golang.module import go_purl, valid_module_path
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.lockfile import lang_package, read_limited
 from vulnhound.inventory.model import GOLANG, CatalogIssue
 from vulnhound.sources.interface import FileView
@@ -33,6 +33,7 @@ class Require:
 
 class GoModCataloger(Cataloger):
     name = NAME
+    hints = WantHints(basenames=frozenset({"go.mod", "go.sum"}))
 
     def wants(self, path: str) -> bool:
         # The module cache (GOPATH/pkg/mod) holds every dependency's own go.mod: requirements of requirements.

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.java.metadata import name_version_from_filename, parse_manifest, parse_properties
 from vulnhound.catalogers.lockfile import is_symlink, lang_package
 from vulnhound.inventory.model import MAVEN, CatalogIssue, Package
@@ -55,6 +55,7 @@ class _Walk:
 
 class JavaArchiveCataloger(Cataloger):
     name = NAME
+    hints = WantHints(extensions=frozenset(SUFFIXES))
 
     def wants(self, path: str) -> bool:
         return path.lower().endswith(SUFFIXES)

@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Sequence
 from typing import Any
 
-from vulnhound.catalogers.interface import CatalogContext, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, CatalogResult, WantHints
 from vulnhound.catalogers.npm._common import LOCK_NAMES, npm_package
 from vulnhound.catalogers.python._common import FileCataloger
 from vulnhound.sources.interface import FileView
@@ -50,6 +50,7 @@ def licenses_of(doc: dict[str, Any]) -> tuple[str, ...]:
 
 class NodeModulesCataloger(FileCataloger):
     name = "npm-installed"
+    hints = WantHints(basenames=frozenset({"package.json"}))
     document = "package.json"
 
     def __init__(self, respect_locks: bool = True) -> None:

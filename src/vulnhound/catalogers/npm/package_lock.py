@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
-from vulnhound.catalogers.interface import CatalogResult
+from vulnhound.catalogers.interface import CatalogResult, WantHints
 from vulnhound.catalogers.npm._common import in_node_modules, looks_like_version, npm_package, split_spec
 from vulnhound.catalogers.python._common import FileCataloger
 from vulnhound.sources.interface import FileView
@@ -26,6 +26,7 @@ Entry = tuple[str, str, str, dict[str, Any], dict[str, Any]]
 
 class PackageLockCataloger(FileCataloger):
     name = "npm-package-lock"
+    hints = WantHints(basenames=frozenset(NAMES))
     document = "lock file"
 
     def wants(self, path: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from vulnhound.catalogers.interface import CatalogResult
+from vulnhound.catalogers.interface import CatalogResult, WantHints
 from vulnhound.catalogers.npm._common import in_node_modules, npm_package, split_spec
 from vulnhound.catalogers.python._common import FileCataloger
 from vulnhound.sources.interface import FileView
@@ -55,6 +55,7 @@ def v9_prod_keys(doc: dict[str, Any]) -> set[str]:
 
 class PnpmLockCataloger(FileCataloger):
     name = "npm-pnpm-lock"
+    hints = WantHints(basenames=frozenset({"pnpm-lock.yaml"}))
     document = "lock file"
 
     def wants(self, path: str) -> bool:

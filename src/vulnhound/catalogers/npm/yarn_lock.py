@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from vulnhound.catalogers.interface import CatalogResult
+from vulnhound.catalogers.interface import CatalogResult, WantHints
 from vulnhound.catalogers.npm._common import in_node_modules, npm_package, split_spec
 from vulnhound.catalogers.python._common import FileCataloger
 from vulnhound.inventory.model import CatalogIssue
@@ -119,6 +119,7 @@ def dev_only(entries: list[Entry], prod_roots: Iterable[str], dev_roots: Iterabl
 
 class YarnLockCataloger(FileCataloger):
     name = "npm-yarn-lock"
+    hints = WantHints(basenames=frozenset({"yarn.lock"}))
     document = "lock file"
 
     def wants(self, path: str) -> bool:

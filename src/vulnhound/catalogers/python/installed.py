@@ -7,7 +7,7 @@ import email.parser
 import email.policy
 from email.message import Message
 
-from vulnhound.catalogers.interface import CatalogResult
+from vulnhound.catalogers.interface import CatalogResult, WantHints
 from vulnhound.catalogers.python._common import FileCataloger, pypi_package
 from vulnhound.sources.interface import FileView
 
@@ -36,6 +36,7 @@ class PythonInstalledCataloger(FileCataloger):
     """One package per installed distribution; the location is its METADATA (or PKG-INFO) file."""
 
     name = "python-installed"
+    hints = WantHints(basenames=frozenset({"METADATA", "PKG-INFO"}), extensions=frozenset({".egg-info"}))
     document = "metadata"
 
     def wants(self, path: str) -> bool:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from vulnhound.catalogers.interface import CatalogResult
+from vulnhound.catalogers.interface import CatalogResult, WantHints
 from vulnhound.catalogers.python._common import pypi_package
 from vulnhound.catalogers.python._lockfile import LockCataloger
 
 
 class PipfileLockCataloger(LockCataloger):
     name = "python-pipenv"
+    hints = WantHints(basenames=frozenset({"Pipfile.lock"}))
     basenames = frozenset({"Pipfile.lock"})
     decoder = "json"
 

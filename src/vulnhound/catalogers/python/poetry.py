@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from vulnhound.catalogers.interface import CatalogResult
+from vulnhound.catalogers.interface import CatalogResult, WantHints
 from vulnhound.catalogers.python._common import pypi_package
 from vulnhound.catalogers.python._lockfile import LockCataloger
 
 
 class PoetryLockCataloger(LockCataloger):
     name = "python-poetry"
+    hints = WantHints(basenames=frozenset({"poetry.lock"}))
     basenames = frozenset({"poetry.lock"})
 
     def parse(self, doc: dict[str, Any], path: str, out: CatalogResult) -> None:

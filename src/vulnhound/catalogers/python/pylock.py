@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from vulnhound.catalogers.interface import CatalogResult
+from vulnhound.catalogers.interface import CatalogResult, WantHints
 from vulnhound.catalogers.python._common import pypi_package
 from vulnhound.catalogers.python._lockfile import LockCataloger
 
 
 class PylockCataloger(LockCataloger):
     name = "python-pylock"
+    hints = WantHints(extensions=frozenset({".toml"}))
 
     def wants(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]

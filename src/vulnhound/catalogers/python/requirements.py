@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.python._common import pypi_package, read_limited
 from vulnhound.inventory.model import CatalogIssue
 from vulnhound.sources.interface import FileView, normalize
@@ -62,6 +62,7 @@ def pinned_version(req: Requirement) -> str | None:
 
 class RequirementsCataloger(Cataloger):
     name = "python-requirements"
+    hints = WantHints(extensions=frozenset({".txt"}))
 
     def wants(self, path: str) -> bool:
         return wants_requirements(path)

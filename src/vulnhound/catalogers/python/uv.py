@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from vulnhound.catalogers.interface import CatalogResult
+from vulnhound.catalogers.interface import CatalogResult, WantHints
 from vulnhound.catalogers.python._common import pypi_package
 from vulnhound.catalogers.python._lockfile import LockCataloger
 
@@ -24,6 +24,7 @@ def _refs(entry: dict[str, Any], *, dev: bool) -> Iterable[dict[str, Any]]:
 
 class UvLockCataloger(LockCataloger):
     name = "python-uv"
+    hints = WantHints(basenames=frozenset({"uv.lock"}))
     basenames = frozenset({"uv.lock"})
 
     def parse(self, doc: dict[str, Any], path: str, out: CatalogResult) -> None:

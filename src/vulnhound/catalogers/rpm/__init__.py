@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.rpm import header as h
 from vulnhound.catalogers.rpm.backends import Blob, read_bdb, read_ndb, read_sqlite
 from vulnhound.inventory.model import RPM, CatalogIssue, Location, OSInfo, Package
@@ -25,6 +25,7 @@ class RpmCataloger(Cataloger):
     """Red Hat family, SUSE, Mariner, Amazon Linux packages from the rpm database."""
 
     name = "rpm"
+    hints = WantHints(prefixes=DB_PATHS)
 
     def wants(self, path: str) -> bool:
         return path in DB_PATHS

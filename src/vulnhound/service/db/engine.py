@@ -16,6 +16,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from vulnhound.advisories.store import engine as kb_engine
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "vulnhound_service_version"
 
@@ -30,19 +32,17 @@ def default_url() -> str:
     return f"sqlite:///{path}"
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _foreign_keys(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
 
 def create_engine(url: str) -> sa.Engine:
+    """The knowledge base's SQLite set-up (WAL, busy timeout) plus enforced foreign keys; PostgreSQL fails fast."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url)
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        engine = kb_engine.create_engine(url)
+        sa.event.listen(engine, "connect", _foreign_keys)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5} if "psycopg" in url else {})
 
