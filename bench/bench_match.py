@@ -44,17 +44,18 @@ def corpus_inventory(db: str, n: int, seed: int = 5) -> Inventory:
             a.c.ecosystem.in_(list(TYPE_OF)), a.c.withdrawn.is_(False))).all()
     rng = random.Random(seed)
     rng.shuffle(rows)
+    pools = []
+    for eco, name, data in rows:
+        aff = decode_affected(data)
+        lows = [e.version for r in aff.ranges for e in r.events if e.kind.value == "introduced" and e.version != "0"]
+        pools.append((eco, name, list(aff.fixed_versions()), [*aff.versions, *lows]))
     seen: set[tuple[str, str, str]] = set()
     pkgs: list[Package] = []
     # The corpus names ~3,000 distinct language packages: a fleet holds the same package at several versions,
     # so the inventory takes several (version) picks per name until it has n packages.
     for _ in range(20):
-        for eco, name, data in rows:
-            aff = decode_affected(data)
-            fixed = list(aff.fixed_versions())
-            lows = [e.version for r in aff.ranges for e in r.events
-                    if e.kind.value == "introduced" and e.version != "0"]
-            pool = [*aff.versions, *lows] if rng.random() < 0.25 else fixed
+        for eco, name, fixed, vulnerable in pools:
+            pool = vulnerable if rng.random() < 0.25 else fixed
             if not pool:
                 continue
             version = rng.choice(pool)
@@ -66,6 +67,7 @@ def corpus_inventory(db: str, n: int, seed: int = 5) -> Inventory:
                                 found_by="bench", locations=[Location(f"bench/{ptype}/{name}/{version}")]))
             if len(pkgs) == n:
                 return Inventory(source=SourceInfo(kind="dir", target="bench"), packages=pkgs)
+    return Inventory(source=SourceInfo(kind="dir", target="bench"), packages=pkgs)
     return Inventory(source=SourceInfo(kind="dir", target="bench"), packages=pkgs)
 
 

@@ -206,3 +206,16 @@ def test_stale_knowledge_base_warns(kb: str, tmp_path: Path) -> None:
     res = runner.invoke(app, ["scan", f"dir:{VENV}", "--db", str(stale), "-f", "json"])
     assert res.exit_code == 0
     assert "knowledge base sources older than 7 days: osv-test" in res.stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "cyclonedx", "openvex", "csv"])
+def test_end_of_life_platform_in_every_format(kb: str, fmt: str) -> None:
+    res = runner.invoke(app, ["scan", f"dir:{CASES / 'debian10-rootfs'}", "--db", kb, "-f", fmt, "--fail-on", "HIGH"])
+    assert res.exit_code == 1, res.output  # IN-DISCONTINUED-001 is CRITICAL: the gate fails
+    assert "reached end of life on 2024-06-30" in res.stderr
+    assert "knowledge base has no advisories for Debian:10" in res.stderr
+    if fmt in ("table", "json", "sarif", "csv"):
+        assert "IN-DISCONTINUED-001" in res.stdout
+    if fmt == "json":
+        (f,) = json.loads(res.stdout)["findings"]
+        assert f["type"] == "CONFIGURATION" and f["severity"] == "CRITICAL" and f["details"]["version"] == "10"

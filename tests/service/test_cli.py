@@ -127,3 +127,13 @@ def test_push_scan_registers_the_target_as_a_resource(live: tuple[str, str, Path
     assert json.loads(capsys.readouterr().out)["stats"]["created"] == 3
     listed = Client(url, key).call("GET", "/v1/resources")["resources"]
     assert sorted((r["type"], r["name"]) for r in listed) == [("FUNCTION", "pushed-fn"), ("HOST", "pushed-host")]
+
+
+def test_scan_command_uploads_with_server(live: tuple[str, str, Path]) -> None:
+    url, key, root = live
+    target = f"zip:{write_function_zip(root / 'via-scan.zip')}"
+    result = CliRunner().invoke(app, ["scan", "--server", url, "--api-key", key, target])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["stats"]["created"] == 3
+    missing = CliRunner().invoke(app, ["scan", "--server", url, "--api-key", key, f"zip:{root / 'nope.zip'}"])
+    assert missing.exit_code == 2

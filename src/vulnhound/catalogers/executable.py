@@ -171,12 +171,13 @@ def _elf_sections(fh: BinaryIO) -> list[Section]:
     ident = read_at(fh, 0, 16)
     is64 = ident[4] == 2
     e = ">" if ident[5] == 2 else "<"
+    header = read_at(fh, 0, 0x40 if is64 else 0x34)  # the whole ELF header in one read
     if is64:
-        shoff, = struct.unpack(e + "Q", read_at(fh, 0x28, 8))
-        shentsize, shnum, shstrndx = struct.unpack(e + "HHH", read_at(fh, 0x3A, 6))
+        shoff, = struct.unpack_from(e + "Q", header, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", header, 0x3A)
     else:
-        shoff, = struct.unpack(e + "I", read_at(fh, 0x20, 4))
-        shentsize, shnum, shstrndx = struct.unpack(e + "HHH", read_at(fh, 0x2E, 6))
+        shoff, = struct.unpack_from(e + "I", header, 0x20)
+        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", header, 0x2E)
     if shoff == 0 or shnum == 0:
         return []
     if shentsize < (64 if is64 else 40) or shnum > 65535 or shstrndx >= shnum:

@@ -1,4 +1,4 @@
-"""Helpers shared by the language catalogers (Go, Java, Ruby, Rust, PHP, .NET): bounded reads that turn
+"""Helpers shared by the language catalogers (Go, Java, Ruby, Rust, PHP, .NET, Python, npm): bounded reads that turn
 problems into CatalogIssues, one way to build a language Package, and a summary used by tests and debugging."""
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ def read_limited(view: FileView, path: str, ctx: CatalogContext, cataloger: str,
     limit = ctx.max_file_size if limit is None else limit
     meta = view.meta(path)
     if meta is not None and meta.kind == "file" and meta.size > limit:
-        result.issues.append(CatalogIssue(cataloger, path, f"skipped: {meta.size} bytes is over the {limit} byte limit",
+        result.issues.append(CatalogIssue(cataloger, path, f"skipped: {meta.size} bytes is over the {limit}-byte limit",
                                           severity="note"))
         return None
     try:
         return view.read_bytes(path, limit)
     except ViewError as exc:  # grew past the limit since meta(), or a link leading nowhere readable
         result.issues.append(CatalogIssue(cataloger, path, f"skipped: {exc}", severity="note"))
-    except OSError as exc:
+    except (OSError, RuntimeError, ValueError, EOFError) as exc:  # zip members can raise these (CRC, encryption)
         result.issues.append(CatalogIssue(cataloger, path, f"unreadable: {exc}"))
     return None
 

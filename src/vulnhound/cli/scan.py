@@ -112,8 +112,17 @@ def scan(
     insecure: bool = typer.Option(False, "--insecure", help="Plain HTTP / unverified TLS for registries."),
     layer: list[str] = typer.Option([], "--layer", help="Extra function layer zip (repeatable)."),
     runtime: str | None = typer.Option(None, "--runtime", help="Function runtime, e.g. python3.12."),
+    server: str | None = typer.Option(None, "--server", help="Upload the inventory to this vulnhound server "
+                                                             "(matched there) instead of matching here."),
+    api_key: str | None = typer.Option(None, "--api-key", envvar="VULNHOUND_API_KEY", help="API key for --server."),
 ) -> None:
     """Scan TARGET for vulnerabilities: inventory, match against the knowledge base, report."""
+    if server:
+        from vulnhound.cli.remote import push_scan
+
+        push_scan(server, api_key, target, SourceOptions(platform=platform, insecure=insecure, layers=list(layer),
+                                                         runtime=runtime))
+        return
     from vulnhound.exports.findings_formats import FORMATS, ScanReport, render
     from vulnhound.findings import suppress
     from vulnhound.matching.matcher import match_inventory
@@ -186,15 +195,23 @@ def explain(
             _fail(str(exc), 3)
         inv = collect_inventory(source, SourceOptions(), include_files=True)
         findings = [finding_to_wire(f) for f in match_inventory(inv, index).findings]
-    hits = [f for f in findings if f["findingId"] == ident or ident == f["packageVulnerabilityDetails"][
-        "vulnerabilityId"] or ident in f["packageVulnerabilityDetails"]["aliases"]]
+    hits = [f for f in findings if ident in _ids_of(f)]
     if not hits:
         _fail(f"no finding {ident} in {source}", 1)
     for f in hits:
         typer.echo(explain_text(f))
 
 
+def _ids_of(f: dict[str, Any]) -> set[str]:
+    d = f.get("packageVulnerabilityDetails") or {}
+    check = (f.get("details") or {}).get("checkId")
+    return {f["findingId"], *([d["vulnerabilityId"], *d["aliases"]] if d else []), *([check] if check else [])}
+
+
 def explain_text(f: dict[str, Any]) -> str:
+    if "packageVulnerabilityDetails" not in f:
+        return (f"{f['title']} [{f['severity']}, {f['type']}] — finding {f['findingId']}\n  {f['description']}\n"
+                f"  Fix: {f['remediation']['recommendation']['text']}")
     d = f["packageVulnerabilityDetails"]
     vp = d["vulnerablePackages"][0]
     lines = [f"{f['title']} [{f['severity']}, risk score {f['riskScore']}] — finding {f['findingId']}",

@@ -53,8 +53,10 @@ def render_table(rep: ScanReport, show_suppressed: bool = False, width: int = 16
     buf = io.StringIO()
     console = Console(file=buf, width=width, color_system=None, highlight=False)
     by_pkg: dict[str, list[Finding]] = {}
+    platform = [f for f in rep.findings if f.package is None]
     for f in rep.findings:
-        assert f.package is not None
+        if f.package is None:
+            continue
         vp = f.package.vulnerable_packages[0]
         by_pkg.setdefault(f"{vp.name} {vp.version}", []).append(f)
     table = Table(show_lines=False, expand=False)
@@ -66,8 +68,10 @@ def render_table(rep: ScanReport, show_suppressed: bool = False, width: int = 16
             vp = f.package.vulnerable_packages[0]
             table.add_row(pkg if i == 0 else "", f.package.vulnerability_id, f.severity.value, f"{f.risk_score:.1f}",
                           f.package.vendor_status, vp.fixed_in_version or "", ", ".join(f.package.aliases[:4]))
-    if rep.findings:
+    if by_pkg:
         console.print(table)
+    for f in platform:
+        console.print(f"{f.severity.value}: {f.title} — {f.remediation}")
     for w in rep.warnings:
         console.print(f"warning: {w}")
     if show_suppressed and rep.suppressed:
@@ -96,7 +100,9 @@ def render_sarif(rep: ScanReport) -> str:
     results = []
     for f in rep.findings:
         d = f.package
-        assert d is not None
+        if d is None:
+            results.append(_sarif_platform(f, rules, rep.inv.source.target))
+            continue
         vp = d.vulnerable_packages[0]
         rule_id = d.vulnerability_id
         rules.setdefault(rule_id, {
@@ -131,6 +137,18 @@ def render_sarif(rep: ScanReport) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+def _sarif_platform(f: Finding, rules: dict[str, dict[str, Any]], target: str) -> dict[str, Any]:
+    rule_id = str(f.details.get("checkId") or f.type.value)
+    rules.setdefault(rule_id, {
+        "id": rule_id, "name": rule_id.replace("-", ""), "shortDescription": {"text": f.title[:1000]},
+        "fullDescription": {"text": f.description[:3000]}, "help": {"text": f.remediation},
+        "properties": {"security-severity": f"{f.risk_score:.1f}", "tags": ["security", f.type.value]},
+    })
+    return {"ruleId": rule_id, "level": _SARIF_LEVEL[f.severity], "message": {"text": f.description},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": target}}}],
+            "partialFingerprints": {"vulnhound/findingId": f.id}}
+
+
 # ---- CycloneDX 1.6 VDR -------------------------------------------------------------------------------------
 
 _CDX_SEVERITY = {SeverityLevel.CRITICAL: "critical", SeverityLevel.HIGH: "high", SeverityLevel.MEDIUM: "medium",
@@ -143,7 +161,8 @@ def render_cyclonedx_vdr(rep: ScanReport) -> str:
     by_vuln: dict[str, dict[str, Any]] = {}
     for f in [*rep.findings, *rep.suppressed]:
         d = f.package
-        assert d is not None
+        if d is None:
+            continue  # a VDR speaks of components; platform findings are in the json/sarif/table reports
         vp = d.vulnerable_packages[0]
         v = by_vuln.get(d.vulnerability_id)
         if v is None:
@@ -190,7 +209,8 @@ def render_openvex(rep: ScanReport) -> str:
     statements = []
     for f in [*rep.findings, *rep.suppressed]:
         d = f.package
-        assert d is not None
+        if d is None:
+            continue  # VEX statements are about products (packages) and vulnerabilities
         vp = d.vulnerable_packages[0]
         st: dict[str, Any] = {
             "vulnerability": {"name": d.vulnerability_id, "aliases": list(d.aliases)},
@@ -237,7 +257,10 @@ def render_csv(rep: ScanReport) -> str:
     w.writerow(CSV_COLUMNS)
     for f in [*rep.findings, *rep.suppressed]:
         d = f.package
-        assert d is not None
+        if d is None:
+            w.writerow([f.id, f.details.get("checkId", ""), "", f.severity.value, f"{f.risk_score:.1f}", f.status,
+                        "", "", "", "", "", "", "", f.fix_available.value, "NO", "", "", f.title])
+            continue
         vp = d.vulnerable_packages[0]
         w.writerow([f.id, d.vulnerability_id, " ".join(d.aliases), f.severity.value, f"{f.risk_score:.1f}",
                     f.status, vp.name, vp.version, vp.package_manager or "", vp.purl, vp.file_path or "",

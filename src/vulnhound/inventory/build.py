@@ -44,14 +44,18 @@ def catalog_view(view: FileView, cats: Sequence[Cataloger], ctx: CatalogContext)
     from vulnhound.inventory.model import SourceInfo
 
     ctx.os = identify_os(view)
+    listed = time.perf_counter()
     buckets = Dispatcher(cats).buckets(_paths(view))
+    listed = time.perf_counter() - listed
 
     result = CatalogResult()
     per_cataloger: dict[str, int] = {}
+    seconds: dict[str, float] = {}
     for c in cats:
         paths = sorted(buckets[c.name])
         if not paths:
             continue
+        started = time.perf_counter()
         try:
             r = c.catalog(view, paths, ctx)
         except Exception as exc:  # a cataloger bug must not lose the other catalogers' results
@@ -62,12 +66,15 @@ def catalog_view(view: FileView, cats: Sequence[Cataloger], ctx: CatalogContext)
 
             attribute_layers(view, c, paths, r, ctx)
         per_cataloger[c.name] = len(r.packages)
+        seconds[c.name] = round(time.perf_counter() - started, 4)
         result.extend(r)
 
     _mark_os_owned(result)
     inv = Inventory(source=SourceInfo(kind=ctx.source_kind, target=""), os=ctx.os,
                     packages=result.packages, issues=result.issues)
     inv.stats["packages_by_cataloger"] = per_cataloger
+    inv.stats["seconds_by_cataloger"] = seconds
+    inv.stats["list_seconds"] = round(listed, 4)  # walking the view and routing paths to catalogers
     return inv
 
 

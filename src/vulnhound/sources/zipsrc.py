@@ -23,13 +23,21 @@ from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
 from vulnhound.inventory.model import SourceInfo
-from vulnhound.sources.interface import FileMeta, FileView, PathFilter, Source, SourceError, ViewError, normalize
+from vulnhound.sources.interface import (
+    FileMeta,
+    FileView,
+    PathFilter,
+    Source,
+    SourceError,
+    ViewError,
+    normalize,
+    resolve_links,
+)
 
 MAX_TOTAL = 4 << 30  # declared uncompressed bytes over all members (Lambda itself allows 250 MB unzipped)
 MAX_RATIO = 200  # uncompressed/compressed for one member; text compresses ~10x, bombs ~1000x
 RATIO_MIN_SIZE = 1 << 20  # small members may compress absurdly well (runs of zeros) without harm
 MAX_MEMBERS = 500_000
-MAX_LINK_DEPTH = 40
 MAX_LINK_SIZE = 4096
 
 
@@ -134,30 +142,16 @@ class ZipView(FileView):
 
     def resolve(self, path: str) -> str:
         """Resolve symlinks component by component; an absolute or climbing target stays inside the root."""
-        pending = [p for p in normalize(path).split("/") if p]
-        done: list[str] = []
-        hops = 0
-        while pending:
-            part = pending.pop(0)
-            if part == "..":
-                if done:
-                    done.pop()
-                continue
-            candidate = "/".join([*done, part])
-            m = self._members.get(candidate)
-            if m is not None and m.link:
-                hops += 1
-                if hops > MAX_LINK_DEPTH:
-                    raise ViewError(f"{path}: too many levels of symbolic links")
-                target = self._link_target(m)
-                if target.startswith("/"):
-                    done = []
-                pending = [p for p in target.split("/") if p and p != "."] + pending
-                continue
-            if m is None and candidate not in self._dirs:
-                raise FileNotFoundError(path)
-            done.append(part)
-        return "/".join(done)
+        return resolve_links(path, self._probe)
+
+    def _probe(self, path: str) -> tuple[str, str | None] | None:
+        m = self._members.get(path)
+        if m is not None and m.link:
+            return "symlink", self._link_target(m)
+        # A hostile archive may hold both "a" and "a/b": the directory reading wins, as a walk would see it.
+        if path in self._dirs:
+            return "dir", None
+        return None if m is None else ("file", None)
 
     def open(self, path: str) -> BinaryIO:
         real = self.resolve(path)

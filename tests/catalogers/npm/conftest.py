@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from npmls import npm_ls
 
 PACKAGE_JSON: dict[str, Any] = {
     "name": "vulnhound-npm-oracle",
@@ -29,23 +30,6 @@ PACKAGE_JSON: dict[str, Any] = {
 
 # The cached target is keyed by the manifest, so editing it rebuilds the project.
 KEY = hashlib.sha256(json.dumps(PACKAGE_JSON, sort_keys=True).encode()).hexdigest()[:10]
-
-
-def npm_ls(project: Path) -> set[tuple[str, str]]:
-    """name@version of every node in ``npm ls --all --json`` (nested duplicates included)."""
-    out = subprocess.run(["npm", "ls", "--all", "--json"], cwd=project, capture_output=True, text=True, timeout=300)
-    tree = json.loads(out.stdout)
-    found: set[tuple[str, str]] = set()
-
-    def walk(deps: dict[str, Any]) -> None:
-        for key, node in deps.items():
-            if "version" in node:
-                # npm ls keys a dependency by its alias; the real name is in "name" when aliased.
-                found.add((node.get("name", key), node["version"]))
-            walk(node.get("dependencies", {}))
-
-    walk(tree.get("dependencies", {}))
-    return found
 
 
 def build_npm_project(targets: Path) -> Path:

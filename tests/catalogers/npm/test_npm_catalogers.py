@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from npmcases import CASES, check_expected, scan_case
+from casekit import check_expected, scan_case
 
 from vulnhound.catalogers import registry
 from vulnhound.catalogers.npm import NodeModulesCataloger, PackageLockCataloger, PnpmLockCataloger, YarnLockCataloger
 from vulnhound.catalogers.npm.installed import wants_manifest
 from vulnhound.catalogers.npm.pnpm_lock import parse_key
 from vulnhound.catalogers.npm.yarn_lock import real_name
+
+CASES = Path(__file__).parent / "cases"
 
 ALL = [PackageLockCataloger(), YarnLockCataloger(), PnpmLockCataloger(), NodeModulesCataloger()]
 SAME_PROJECT = ["npm-lock-v1", "npm-lock-v2", "npm-lock-v3", "yarn-v1", "yarn-berry", "pnpm-v5", "pnpm-v6",

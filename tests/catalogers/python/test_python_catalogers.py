@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pycases import CASES, check_expected, scan_case
+from casekit import check_expected, scan_case
 
 from vulnhound.catalogers import registry
 from vulnhound.catalogers.python import (
@@ -18,6 +18,8 @@ from vulnhound.catalogers.python import (
     UvLockCataloger,
 )
 from vulnhound.catalogers.python.requirements import logical_lines
+
+CASES = Path(__file__).parent / "cases"
 
 ALL = [PythonInstalledCataloger(), RequirementsCataloger(), PoetryLockCataloger(), PipfileLockCataloger(),
        UvLockCataloger(), PylockCataloger()]

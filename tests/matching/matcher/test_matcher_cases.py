@@ -35,7 +35,8 @@ def test_os_owned_package_is_counted_not_matched() -> None:
     assert result.stats["osOwnedSkipped"] == 1
     (f,) = result.findings
     assert f.package is not None
-    assert f.package.vulnerable_packages[0].file_path == "opt/venv/lib/python3.11/site-packages/urllib3-1.26.12.dist-info"
+    assert f.package.vulnerable_packages[0].file_path == "opt/venv/lib/python3.11/site-packages/" \
+        "urllib3-1.26.12.dist-info"
 
 
 def test_eol_finding_is_a_critical_configuration_finding() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from npmls import npm_ls
 
 CODE_PINS = ["requests==2.20.0", "urllib3==1.24.1", "pyjwt==1.7.1", "jinja2==2.10", "PyYAML==6.0.1"]
 LAYER_PINS = ["django==3.2", "sqlparse==0.4.1", "pytz==2021.1"]
@@ -42,20 +43,6 @@ def _pip_list(path: Path) -> list[list[str]]:
     return [[d["name"], d["version"]] for d in json.loads(out)]
 
 
-def _npm_ls(project: Path) -> list[list[str]]:
-    out = subprocess.run(["npm", "ls", "--all", "--json"], cwd=project, capture_output=True, text=True, timeout=300)
-    found: set[tuple[str, str]] = set()
-
-    def walk(deps: dict[str, Any]) -> None:
-        for key, node in deps.items():
-            if "version" in node:
-                found.add((node.get("name", key), node["version"]))
-            walk(node.get("dependencies", {}))
-
-    walk(json.loads(out.stdout).get("dependencies", {}))
-    return [list(x) for x in sorted(found)]
-
-
 def build_function(targets: Path) -> Path:
     """targets/fn-KEY/{app.zip, layer.zip, oracle.json}; built once, reused while the pins stay the same."""
     out = targets / f"fn-{KEY}"
@@ -71,7 +58,7 @@ def build_function(targets: Path) -> Path:
     (code / "package.json").write_text(json.dumps(PACKAGE_JSON, indent=2))
     _run(["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=code)
     (code / "lambda_function.py").write_text("def handler(event, context):\n    return {}\n")
-    oracle = {"pypi": _pip_list(code) + _pip_list(layer), "npm": _npm_ls(code)}
+    oracle = {"pypi": _pip_list(code) + _pip_list(layer), "npm": [list(x) for x in sorted(npm_ls(code))]}
     _zip_dir(code, out / "app.zip")
     _zip_dir(out / "layer", out / "layer.zip")
     shutil.rmtree(out / "code")

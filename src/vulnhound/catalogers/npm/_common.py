@@ -10,6 +10,16 @@ from vulnhound.inventory.purl import make_purl
 LOCK_NAMES = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml")
 
 
+def load_yaml(data: str | bytes) -> Any:
+    """Parse a YAML lock file (yarn berry, pnpm) with the C loader when built; YAML errors become ValueError."""
+    import yaml  # deferred: most scans meet no YAML lock file, and PyYAML is slow to import
+
+    try:
+        return yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def npm_package(name: str, version: str, path: str, found_by: str, manager: str, *, dev: bool = False,
                 licenses: tuple[str, ...] = (), metadata: dict[str, Any] | None = None) -> Package:
     """``pkg:npm/%40scope/name@version`` — the scope is the purl namespace."""

@@ -1,5 +1,6 @@
 """Installed npm packages: ``node_modules/<name>/package.json`` and ``node_modules/@scope/<name>/package.json``
-at any depth (every nested copy counts, pnpm's ``.pnpm`` store included).
+at any depth (every nested copy counts, pnpm's ``.pnpm`` store included), and the distro's system module
+directories (``usr/share/nodejs/<name>/package.json``).
 
 A project directory whose lock file (package-lock, shrinkwrap, yarn.lock, pnpm-lock) sits beside
 ``node_modules`` is left to the lock-file catalogers, which know dev flags and, for npm locks, check each entry
@@ -20,11 +21,21 @@ from vulnhound.catalogers.python._common import FileCataloger
 from vulnhound.sources.interface import FileView
 
 
+# Distro Node.js module directories (Debian's node-* packages install there; Debian's node resolves modules from
+# them as from a global node_modules). Their packages are OS-owned, so the matcher uses the distro's advisories.
+SYSTEM_MODULE_DIRS = ("usr/share/nodejs/", "usr/lib/nodejs/")
+
+
 def wants_manifest(path: str) -> bool:
-    if not path.endswith("/package.json") or "node_modules/" not in path:
+    if not path.endswith("/package.json"):
         return False
     parts = path.split("/")
-    i = len(parts) - 1 - parts[::-1].index("node_modules")
+    if "node_modules" in parts:
+        i = len(parts) - 1 - parts[::-1].index("node_modules")
+    elif path.startswith(SYSTEM_MODULE_DIRS):
+        i = 2
+    else:
+        return False
     rest = parts[i + 1 : -1]
     return (len(rest) == 1 and not rest[0].startswith((".", "@"))) or (
         len(rest) == 2 and rest[0].startswith("@"))

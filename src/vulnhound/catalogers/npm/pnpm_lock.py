@@ -6,14 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from vulnhound.catalogers.interface import CatalogResult, WantHints
-from vulnhound.catalogers.npm._common import in_node_modules, npm_package, split_spec
+from vulnhound.catalogers.npm._common import in_node_modules, load_yaml, npm_package, split_spec
 from vulnhound.catalogers.python._common import FileCataloger
 from vulnhound.sources.interface import FileView
-
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parse_key(key: str, lock_version: float) -> tuple[str, str]:
@@ -62,10 +58,7 @@ class PnpmLockCataloger(FileCataloger):
         return path.rsplit("/", 1)[-1] == "pnpm-lock.yaml" and not in_node_modules(path)
 
     def parse_file(self, view: FileView, path: str, data: bytes, out: CatalogResult) -> None:
-        try:
-            doc = yaml.load(data, Loader=_LOADER)
-        except yaml.YAMLError as exc:
-            raise ValueError(str(exc)) from None
+        doc = load_yaml(data)
         if not isinstance(doc, dict):
             raise ValueError("top level is not a mapping")
         self._parse(doc, path, out)

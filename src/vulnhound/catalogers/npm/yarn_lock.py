@@ -14,15 +14,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from vulnhound.catalogers.interface import CatalogResult, WantHints
-from vulnhound.catalogers.npm._common import in_node_modules, npm_package, split_spec
+from vulnhound.catalogers.npm._common import in_node_modules, load_yaml, npm_package, split_spec
 from vulnhound.catalogers.python._common import FileCataloger
 from vulnhound.inventory.model import CatalogIssue
 from vulnhound.sources.interface import FileView, ViewError
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _LOCAL_PROTOCOLS = ("workspace:", "link:", "portal:", "file:")
 _DEP_SECTIONS = ("dependencies", "optionalDependencies")
 MAX_MANIFEST = 4 << 20
@@ -128,10 +125,7 @@ class YarnLockCataloger(FileCataloger):
     def parse_file(self, view: FileView, path: str, data: bytes, out: CatalogResult) -> None:
         text = data.decode("utf-8", errors="replace")
         if "__metadata:" in text:
-            try:
-                doc = yaml.load(text, Loader=_LOADER)
-            except yaml.YAMLError as exc:
-                raise ValueError(str(exc)) from None
+            doc = load_yaml(text)
             if not isinstance(doc, dict):
                 raise ValueError("top level is not a mapping")
             entries = list(parse_berry(doc))

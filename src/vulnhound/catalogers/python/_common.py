@@ -1,4 +1,4 @@
-"""Helpers shared by the Python and npm catalogers: bounded reads that become issues, and pypi Package building."""
+"""Helpers shared by the Python and npm catalogers: the read-whole-file cataloger base and pypi Package building."""
 
 from __future__ import annotations
 
@@ -6,30 +6,13 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult
+from vulnhound.catalogers.lockfile import read_limited
 from vulnhound.inventory.model import PYPI, CatalogIssue, Location, Package
 from vulnhound.inventory.purl import make_purl
-from vulnhound.sources.interface import FileView, ViewError
-
-
-def read_limited(view: FileView, path: str, ctx: CatalogContext, cataloger: str,
-                 issues: list[CatalogIssue]) -> bytes | None:
-    """The file's bytes, or None with an issue appended (a note when over the size limit, an error otherwise)."""
-    meta = view.meta(path)
-    if meta is not None and meta.kind == "file" and meta.size > ctx.max_file_size:
-        issues.append(CatalogIssue(cataloger, path, f"skipped: {meta.size} bytes is over the "
-                                   f"{ctx.max_file_size}-byte limit", severity="note"))
-        return None
-    try:
-        return view.read_bytes(path, ctx.max_file_size)
-    except ViewError as exc:
-        issues.append(CatalogIssue(cataloger, path, f"skipped: {exc}", severity="note"))
-    except (OSError, RuntimeError, ValueError, EOFError) as exc:  # zip members can raise these (CRC, encryption)
-        issues.append(CatalogIssue(cataloger, path, f"unreadable: {exc}"))
-    return None
+from vulnhound.sources.interface import FileView
 
 
 def pep440(raw: str) -> tuple[str, bool]:
@@ -50,9 +33,12 @@ def pypi_package(name: str, raw_version: str, path: str, found_by: str, manager:
         meta["version_invalid"] = True
     elif version != raw_version:
         meta["raw_version"] = raw_version
-    if canonicalize_name(name) != name:
-        meta["raw_name"] = name
+    # Deferred: packaging.utils pulls in packaging.tags (subprocess, logging, sysconfig) at import.
+    from packaging.utils import canonicalize_name
+
     cname = canonicalize_name(name)
+    if cname != name:
+        meta["raw_name"] = name
     return Package(name=cname, version=version, type=PYPI, purl=make_purl(PYPI, cname, version), found_by=found_by,
                    locations=[Location(path)], package_manager=manager, dev=dev, licenses=licenses,
                    maintainer=maintainer, metadata=meta)
@@ -73,7 +59,7 @@ class FileCataloger(Cataloger):
         for path in paths:
             if self.skip(view, path):
                 continue
-            data = read_limited(view, path, ctx, self.name, out.issues)
+            data = read_limited(view, path, ctx, self.name, out)
             if data is None:
                 continue
             try:

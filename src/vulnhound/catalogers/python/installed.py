@@ -3,13 +3,16 @@ wherever they sit (site-packages, dist-packages, venvs, ``pip install --target``
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
-from email.message import Message
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from vulnhound.catalogers.interface import CatalogResult, WantHints
+from vulnhound.catalogers.interface import CatalogContext, CatalogResult, WantHints
 from vulnhound.catalogers.python._common import FileCataloger, pypi_package
+from vulnhound.inventory.model import Package
 from vulnhound.sources.interface import FileView
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 # A License field longer than this is the whole licence text pasted in, not a name.
 MAX_LICENSE_NAME = 80
@@ -18,6 +21,32 @@ MAX_LICENSE_NAME = 80
 def wants_metadata(path: str) -> bool:
     return (path.endswith(".dist-info/METADATA") or path.endswith(".egg-info/PKG-INFO")
             or path.endswith(".egg-info"))
+
+
+def site_dir(path: str) -> str:
+    """The directory holding a distribution's metadata directory (or egg-info file): its site-packages."""
+    parts = path.split("/")
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i].endswith((".dist-info", ".egg-info")):
+            return "/".join(parts[:i])
+    return path.rsplit("/", 1)[0]
+
+
+def merge_same_site(packages: list[Package]) -> list[Package]:
+    """One package per (name, version, site directory): a distribution with both a dist-info and a stale
+    egg-info (Debian's python3-cryptography ships both) is one installed distribution, as importlib.metadata and
+    pip list see it; the second metadata path is kept as another location. dist-info sorts first."""
+    merged: dict[tuple[str, str, str], Package] = {}
+    ordered = sorted(packages, key=lambda p: (p.path or "").find(".egg-info") >= 0)
+    for pkg in ordered:
+        key = (pkg.name, pkg.version, site_dir(pkg.path or ""))
+        first = merged.get(key)
+        if first is None:
+            merged[key] = pkg
+        else:
+            first.locations.extend(pkg.locations)
+    kept = {id(m) for m in merged.values()}
+    return [p for p in packages if id(p) in kept]
 
 
 def licenses_of(msg: Message) -> tuple[str, ...]:
@@ -42,10 +71,20 @@ class PythonInstalledCataloger(FileCataloger):
     def wants(self, path: str) -> bool:
         return wants_metadata(path)
 
+    def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
+        out = super().catalog(view, paths, ctx)
+        out.packages = merge_same_site(out.packages)
+        return out
+
     def parse_file(self, view: FileView, path: str, data: bytes, out: CatalogResult) -> None:
         # Only the header block matters; the description body can be megabytes.
-        msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data.split(b"\n\n", 1)[0],
-                                                                               headersonly=True)
+        import email.parser  # deferred: the email package costs more to import than most scans spend here
+        import email.policy
+
+        # Core metadata is UTF-8 (as importlib.metadata reads it); parsing bytes would turn non-ASCII headers
+        # (a "Maintainer: Alex Grönholm") into Header objects instead of text.
+        head = data.split(b"\n\n", 1)[0].decode("utf-8", errors="replace")
+        msg = email.parser.Parser(policy=email.policy.compat32).parsestr(head, headersonly=True)
         name = (msg.get("Name") or "").strip()
         version = (msg.get("Version") or "").strip()
         if not name or not version:

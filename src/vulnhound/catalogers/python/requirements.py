@@ -9,13 +9,16 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterator, Sequence
-
-from packaging.requirements import InvalidRequirement, Requirement
+from typing import TYPE_CHECKING
 
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
-from vulnhound.catalogers.python._common import pypi_package, read_limited
+from vulnhound.catalogers.lockfile import read_limited
+from vulnhound.catalogers.python._common import pypi_package
 from vulnhound.inventory.model import CatalogIssue
 from vulnhound.sources.interface import FileView, normalize
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 # "--hash=sha256:…" and other per-requirement options; pip allows them after the requirement.
 _OPTION_TAIL = re.compile(r"\s--?[a-zA-Z][\w-]*(?:[=\s]\S+)?")
@@ -76,7 +79,7 @@ class RequirementsCataloger(Cataloger):
 
     def _parse(self, view: FileView, path: str, ctx: CatalogContext, out: CatalogResult, own: set[str],
                chain: list[str]) -> None:
-        data = read_limited(view, path, ctx, self.name, out.issues)
+        data = read_limited(view, path, ctx, self.name, out)
         if data is None:
             return
         top = chain[0]
@@ -93,6 +96,8 @@ class RequirementsCataloger(Cataloger):
                     note(line, f"skipped option line {text.split()[0]!r}: not a requirement")
                 continue
             spec = _OPTION_TAIL.sub("", " " + text).strip()
+            from packaging.requirements import InvalidRequirement, Requirement  # deferred: heavy import
+
             try:
                 req = Requirement(spec)
             except InvalidRequirement as exc:

@@ -1,12 +1,11 @@
-"""Case runner for the npm cataloger tests: scan a case folder, compare with its expected.json."""
+"""Case runner for the folder-per-case cataloger tests (npm, Python): scan a case folder, compare with its
+expected.json. Lives at the top of tests/ so that any test folder can import it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
-
-CASES = Path(__file__).parent / "cases"
 
 
 def scan_case(root: Path, catalogers: list[Any], max_file_size: int | None = None) -> dict[str, Any]:
