@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +96,22 @@ def test_output_file(runner: CliRunner, tmp_path: Path) -> None:
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     assert len([c for c in json.loads(text)["components"] if c["type"] == "library"]) == 9
     assert [p.name for p in tmp_path.iterdir()] == ["bom.json"], "no temporary file left behind"
+
+
+def test_output_to_a_fifo_writes_through_and_keeps_it(runner: CliRunner, rootfs: Path, tmp_path: Path) -> None:
+    # --output /dev/null (or any device or pipe) must be written to, never renamed over: an atomic replace of
+    # /dev/null turned the machine's null device into a regular file once.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run(runner, f"dir:{rootfs}", "-f", "json", "-o", str(fifo))
+    reader.join(10)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(got[0])["packages"][0]["name"] == "bash"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "root"], "no temporary file left behind"
 
 
 def test_spdx_format(runner: CliRunner) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -81,6 +82,15 @@ def _emit(inv: Inventory, fmt: str, output: str | None, include_files: bool) -> 
 
 def _write_atomic(path: str, text: str) -> None:
     # A failed or interrupted run must not leave half a document where the previous one was.
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # /dev/null, /dev/stdout, a FIFO: write through; renaming over them would replace the device itself.
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".vulnhound-", dir=directory)
     try:

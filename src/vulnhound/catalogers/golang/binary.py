@@ -44,13 +44,14 @@ class GoBinaryCataloger(Cataloger):
         result = CatalogResult()
         for path in paths:
             found = probe(view, path, ctx)
-            if found.size < MIN_SIZE or (found.fmt is None and found.unreadable is None):
+            if found.size < MIN_SIZE:
                 continue
             if found.unreadable is not None:
                 result.issues.append(CatalogIssue(NAME, path, found.unreadable))
                 continue
             fmt = found.fmt
-            assert fmt is not None
+            if fmt is None:
+                continue
             if fmt in (ELF, MACHO) and found.sections and find_section(found.sections, *SECTIONS) is None:
                 continue  # what read_buildinfo concludes too, without opening the file again
             try:
