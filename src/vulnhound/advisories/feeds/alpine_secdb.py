@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import yaml
 
+from vulnhound.advisories.feeds.common import feed_purl
 from vulnhound.advisories.feeds.http import FetchError, download
 from vulnhound.advisories.feeds.interface import Feed, FetchResult, FetchState
 from vulnhound.advisories.model import (
@@ -104,7 +105,7 @@ def parse_secdb(doc: Any, location: str, into: dict[str, Advisory]) -> Iterator[
                     Affected(
                         ecosystem=ecosystem,
                         name=name,
-                        purl=f"pkg:apk/alpine/{name}?arch=source",
+                        purl=feed_purl("apk", name, "alpine", {"arch": "source"}),
                         ranges=ranges,
                         status=status,
                         database_specific={"repository": repo} if repo else {},

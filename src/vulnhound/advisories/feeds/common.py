@@ -1,4 +1,5 @@
-"""What the native-format feeds share: URL-configurable fetch bases, timestamps, CVSS scoring that never raises."""
+"""What the native-format feeds share: URL-configurable fetch bases, timestamps, CVSS scoring and purls that never
+raise."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from vulnhound.advisories.feeds.http import fetch_file, fetch_tarball
 from vulnhound.advisories.feeds.interface import Feed, FetchResult, FetchState
 from vulnhound.advisories.model import Reject, Severity
 from vulnhound.advisories.severity import InvalidSeverity, score_vector
+from vulnhound.inventory.purl import make_purl
 
 
 class UrlFeed(Feed):
@@ -66,6 +68,15 @@ def score(vector: str, source: str, feed: str, location: str, type_: str | None 
         return score_vector(vector, source, type_)
     except InvalidSeverity as exc:
         return Reject(feed, location, f"invalid-cvss: {exc} (record kept without this rating)")
+
+
+def feed_purl(type_: str, name: str, namespace: str | None = None,
+              qualifiers: dict[str, str | None] | None = None) -> str | None:
+    """The package's purl, or None for a name no purl can carry (empty): the record keeps everything else."""
+    try:
+        return make_purl(type_, name, namespace=namespace, qualifiers=qualifiers)
+    except ValueError:
+        return None
 
 
 def read_json(path: Path, feed: str, location: str) -> Any:

@@ -31,7 +31,7 @@ from typing import Any
 
 from debian.debian_support import Version as DebVersion
 
-from vulnhound.advisories.feeds.common import SingleFileFeed, read_json
+from vulnhound.advisories.feeds.common import SingleFileFeed, feed_purl, read_json
 from vulnhound.advisories.model import (
     Advisory,
     Affected,
@@ -179,7 +179,7 @@ def parse_json(doc: Any, location: str) -> Iterator[ParsedItem]:
                     Affected(
                         ecosystem=eco,
                         name=package,
-                        purl=f"pkg:deb/debian/{package}?arch=source",
+                        purl=feed_purl("deb", package, "debian", {"arch": "source"}),
                         ranges=ranges,
                         status=status,
                         status_reason=reason,
@@ -278,7 +278,7 @@ def parse_cve_list(text: str, location: str) -> Iterator[ParsedItem]:
             Affected(
                 ecosystem=eco,
                 name=m.group("pkg"),
-                purl=f"pkg:deb/debian/{m.group('pkg')}?arch=source",
+                purl=feed_purl("deb", m.group("pkg"), "debian", {"arch": "source"}),
                 ranges=ranges,
                 status=status,
                 status_reason=reason,

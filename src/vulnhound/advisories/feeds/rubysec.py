@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from vulnhound.advisories.feeds.common import TarballFeed, parse_when, snapshot_root
+from vulnhound.advisories.feeds.common import TarballFeed, feed_purl, parse_when, snapshot_root
 from vulnhound.advisories.feeds.requirements import RUBYGEMS, RequirementError, complement, gem_requirement, to_events
 from vulnhound.advisories.model import (
     Advisory,
@@ -86,9 +86,9 @@ def parse_record(doc: Any, location: str, stem: str) -> list[ParsedItem]:
     refs = [Reference(doc["url"], "ADVISORY")] if isinstance(doc.get("url"), str) else []
     refs += [Reference(u, "WEB") for u in _strings(related.get("url")) if u != doc.get("url")]
     if isinstance(gem, str):
-        eco, name, purl = "RubyGems", gem, f"pkg:gem/{gem}"
+        eco, name, purl = "RubyGems", gem, feed_purl("gem", gem)
     else:
-        eco, name, purl = ENGINE_ECOSYSTEM, str(engine), f"pkg:generic/{engine}"
+        eco, name, purl = ENGINE_ECOSYSTEM, str(engine), feed_purl("generic", str(engine))
     severities, rejects = _severities(doc, location)
     affected = Affected(
         ecosystem=eco,

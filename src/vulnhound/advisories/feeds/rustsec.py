@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vulnhound.advisories.feeds.common import TarballFeed, parse_when, score, snapshot_root
+from vulnhound.advisories.feeds.common import TarballFeed, feed_purl, parse_when, score, snapshot_root
 from vulnhound.advisories.feeds.requirements import (
     SEMVER,
     RequirementError,
@@ -67,7 +67,7 @@ def parse_markdown(text: str, location: str) -> list[ParsedItem]:
     package: str = adv["package"]
     toolchain = "/rust/" in f"/{location}" and "/crates/" not in f"/{location}"
     ecosystem = TOOLCHAIN_ECOSYSTEM if toolchain else "crates.io"
-    purl = f"pkg:generic/rust-{package}" if toolchain else f"pkg:cargo/{package}"
+    purl = feed_purl("generic", f"rust-{package}") if toolchain else feed_purl("cargo", package)
     severities: list[Severity] = []
     out: list[ParsedItem] = []
     if isinstance(adv.get("cvss"), str):
