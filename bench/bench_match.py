@@ -47,8 +47,11 @@ def corpus_inventory(db: str, n: int, seed: int = 5) -> Inventory:
     pools = []
     for eco, name, data in rows:
         aff = decode_affected(data)
-        lows = [e.version for r in aff.ranges for e in r.events if e.kind.value == "introduced" and e.version != "0"]
-        pools.append((eco, name, list(aff.fixed_versions()), [*aff.versions, *lows]))
+        lows = [e.version for r in aff.ranges if r.type.value != "GIT" for e in r.events
+                if e.kind.value == "introduced" and e.version != "0"]
+        # GIT ranges' events are commits, not versions a package is installed at
+        fixed = [e.version for r in aff.ranges if r.type.value != "GIT" for e in r.events if e.kind.value == "fixed"]
+        pools.append((eco, name, fixed, [*aff.versions, *lows]))
     seen: set[tuple[str, str, str]] = set()
     pkgs: list[Package] = []
     # The corpus names ~3,000 distinct language packages: a fleet holds the same package at several versions,
@@ -101,10 +104,12 @@ def time_end_to_end(db: str, targets: list[str], runs: int) -> list[tuple[str, f
     exe = str(REPO / ".venv" / "bin" / "vulnhound")
     env = {**os.environ, "VULNHOUND_DB": db}
     out = []
-    for target in targets:
-        scan = min(_run([exe, "scan", target, "-q", "-f", "json", "-o", os.devnull], env) for _ in range(runs))
-        inv = min(_run([exe, "sbom", target, "-q", "-f", "json", "-o", os.devnull], env) for _ in range(runs))
-        out.append((target, inv, scan))
+    with tempfile.TemporaryDirectory(prefix="bench-match-out-") as tmp:
+        report = str(Path(tmp) / "report.json")  # a real file: never point --output at a device
+        for target in targets:
+            scan = min(_run([exe, "scan", target, "-q", "-f", "json", "-o", report], env) for _ in range(runs))
+            inv = min(_run([exe, "sbom", target, "-q", "-f", "json", "-o", report], env) for _ in range(runs))
+            out.append((target, inv, scan))
     return out
 
 

@@ -90,10 +90,8 @@ def explain(tool: str, sign: str, key: Key, owned: set[tuple[str, str]]) -> str:
     typ, name, _ = key
     if typ == "pypi" and sign == "-" and tool == "trivy" and (typ, name) in owned:
         return "trivy-hides-os-owned"
-    if typ == "pypi" and sign == "-" and tool == "vulnhound" and name == "wheel":
-        return "vulnhound-pkg-info-bug"
-    if typ == "npm" and sign == "+" and tool == "syft" and (typ, name) in owned:
-        return "syft-debian-node-modules"
+    if typ == "npm" and sign == "+" and tool in ("syft", "vulnhound") and (typ, name) in owned:
+        return "debian-node-modules"
     return "unexplained"
 
 
@@ -104,23 +102,18 @@ CLASSES = {
         "are installed (pip list in the rootfs lists them), so vulnhound and Syft are right to report them; "
         "vulnhound marks each with `osOwnedBy` (the owning deb, from `info/*.list`) so the matcher uses the "
         "Debian advisories for them."),
-    "vulnhound-pkg-info-bug": (
-        "vulnhound misses `wheel 0.38.4`: its `wheel-0.38.4.egg-info/PKG-INFO` has a non-ASCII `Maintainer` "
-        "(Alex Grönholm), which the python-installed cataloger fails to parse (\"'Header' object has no attribute "
-        "'strip'\", reported as an issue). pip list and Syft are right. Open bug (python cataloger); the e2e test "
-        "`test_python_set_equals_pip_list` is a strict xfail until it is fixed."),
-    "syft-debian-node-modules": (
-        "Syft, on images only, reports 25 npm packages from `/usr/share/nodejs/*/package.json`: Debian's `node-*` "
-        "packages (node-acorn, node-undici, node-busboy, node-cjs-module-lexer, node-xtend, and modules shipped in "
-        "`nodejs`). They are real, installed and resolvable (Debian's Node searches /usr/share/nodejs). Syft's "
-        "directory scans do not run its installed-package.json cataloger, hence the rootfs/image difference. Trivy "
-        "and vulnhound do not report them as npm packages; their debs are reported, so Debian's advisories (keyed "
-        "on node-undici etc.) still apply. Syft is more complete here; vulnhound should read "
-        "`usr/share/nodejs/**/package.json` as installed npm packages marked `osOwnedBy` (open gap)."),
+    "debian-node-modules": (
+        "25 npm packages from `/usr/share/nodejs/*/package.json`: Debian's `node-*` packages (node-acorn, "
+        "node-undici, node-busboy, node-cjs-module-lexer, node-xtend, and modules shipped in `nodejs`). They are "
+        "real, installed and resolvable (Debian's Node searches /usr/share/nodejs), but neither oracle lists npm "
+        "packages, hence '+'. vulnhound reports them (marked `osOwnedBy` the deb, so Debian's advisories apply) on "
+        "every target; Syft only on images (its directory scans do not run its installed-package.json cataloger); "
+        "Trivy never (it hides dpkg-owned language packages). vulnhound is right; Syft's dir scans and Trivy miss "
+        "them."),
     "duplicates": (
-        "Reported twice: Debian's python3-cryptography ships both `cryptography-38.0.4.dist-info` and a stale "
-        "`cryptography.egg-info`. Python sees one distribution (pip list / importlib.metadata list it once); "
-        "the right report is one package with two locations."),
+        "Syft reports cryptography twice: Debian's python3-cryptography ships both "
+        "`cryptography-38.0.4.dist-info` and a stale `cryptography.egg-info`. Python sees one distribution (pip "
+        "list / importlib.metadata list it once); vulnhound reports one package, as it should."),
     "unexplained": "Not yet explained.",
 }
 

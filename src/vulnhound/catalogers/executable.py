@@ -8,6 +8,7 @@ import contextlib
 import io
 import re
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -197,7 +198,8 @@ def _elf_sections(fh: BinaryIO) -> list[Section]:
     out = []
     for name_off, addr, offset, size, typ in raw:
         end = strtab.find(b"\0", name_off)
-        name = strtab[name_off:end if end >= 0 else None].decode("latin-1")
+        # Interned: a scan keeps the tables of every executable (see probe) and they share a few dozen names.
+        name = sys.intern(strtab[name_off:end if end >= 0 else None].decode("latin-1"))
         # SHT_NOBITS (.bss) occupies no file bytes.
         out.append(Section(name, offset, 0 if typ == 8 else size, addr))
     return out

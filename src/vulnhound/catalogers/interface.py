@@ -70,7 +70,8 @@ class Cataloger(ABC):
     def wants(self, path: str) -> bool:
         """Cheap test on a view path ("var/lib/dpkg/status"): does this cataloger read that file?
 
-        Called for every path in an image, so keep it to string tests (endswith / basename / prefix)."""
+        Called for the paths that ``hints`` admit (every path when there are none), so keep it to string tests
+        (endswith / basename / prefix). Keep ``hints`` a superset when changing this."""
 
     @abstractmethod
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:

@@ -10,14 +10,18 @@ from vulnhound.inventory.purl import make_purl
 LOCK_NAMES = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml")
 
 
-def load_yaml(data: str | bytes) -> Any:
-    """Parse a YAML lock file (yarn berry, pnpm) with the C loader when built; YAML errors become ValueError."""
+def load_yaml(data: str | bytes) -> dict[str, Any]:
+    """Parse a YAML lock file (yarn berry, pnpm) with the C loader when built; YAML errors and a top level that is
+    not a mapping become ValueError."""
     import yaml  # deferred: most scans meet no YAML lock file, and PyYAML is slow to import
 
     try:
-        return yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ValueError(str(exc)) from None
+    if not isinstance(doc, dict):
+        raise ValueError("top level is not a mapping")
+    return doc
 
 
 def npm_package(name: str, version: str, path: str, found_by: str, manager: str, *, dev: bool = False,

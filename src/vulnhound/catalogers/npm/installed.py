@@ -20,7 +20,6 @@ from vulnhound.catalogers.npm._common import LOCK_NAMES, npm_package
 from vulnhound.catalogers.python._common import FileCataloger
 from vulnhound.sources.interface import FileView
 
-
 # Distro Node.js module directories (Debian's node-* packages install there; Debian's node resolves modules from
 # them as from a global node_modules). Their packages are OS-owned, so the matcher uses the distro's advisories.
 SYSTEM_MODULE_DIRS = ("usr/share/nodejs/", "usr/lib/nodejs/")

@@ -58,10 +58,7 @@ class PnpmLockCataloger(FileCataloger):
         return path.rsplit("/", 1)[-1] == "pnpm-lock.yaml" and not in_node_modules(path)
 
     def parse_file(self, view: FileView, path: str, data: bytes, out: CatalogResult) -> None:
-        doc = load_yaml(data)
-        if not isinstance(doc, dict):
-            raise ValueError("top level is not a mapping")
-        self._parse(doc, path, out)
+        self._parse(load_yaml(data), path, out)
 
     def _parse(self, doc: dict[str, Any], path: str, out: CatalogResult) -> None:
         lock_version = float(str(doc.get("lockfileVersion", "5")).split(".")[0] or 5)

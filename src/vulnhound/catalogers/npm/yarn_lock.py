@@ -124,13 +124,8 @@ class YarnLockCataloger(FileCataloger):
 
     def parse_file(self, view: FileView, path: str, data: bytes, out: CatalogResult) -> None:
         text = data.decode("utf-8", errors="replace")
-        if "__metadata:" in text:
-            doc = load_yaml(text)
-            if not isinstance(doc, dict):
-                raise ValueError("top level is not a mapping")
-            entries = list(parse_berry(doc))
-        else:
-            entries = list(parse_v1(text))
+        # Berry lock files are YAML and carry a __metadata block; v1 ones are yarn's own format.
+        entries = list(parse_berry(load_yaml(text))) if "__metadata:" in text else list(parse_v1(text))
         dev = self._dev(view, path, entries)
         seen: set[tuple[str, str]] = set()
         for i, e in enumerate(entries):
