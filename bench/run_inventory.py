@@ -40,7 +40,11 @@ class Run:
 
 def timed(cmd: list[str], out: Path, env: dict[str, str] | None = None) -> Run:
     full = ["/usr/bin/time", "-f", "__TIME__ %e %M", *cmd]
-    p = subprocess.run(full, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False)
+    # As installed for a user: byte-compiled modules are cached (this environment sets PYTHONDONTWRITEBYTECODE,
+    # which would make every run recompile the CLI's modules); a private prefix keeps the repo clean.
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    base.setdefault("PYTHONPYCACHEPREFIX", os.path.join(tempfile.gettempdir(), "vulnhound-bench-pyc"))
+    p = subprocess.run(full, capture_output=True, text=True, env={**base, **(env or {})}, check=False)
     m = re.search(r"__TIME__ ([\d.]+) (\d+)", p.stderr)
     if p.returncode != 0 or not m:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr[-800:]}")

@@ -58,7 +58,9 @@ def render_table(rep: ScanReport, show_suppressed: bool = False, width: int = 16
         if f.package is None:
             continue
         vp = f.package.vulnerable_packages[0]
-        by_pkg.setdefault(f"{vp.name} {vp.version}", []).append(f)
+        # One group per package instance: two copies of one version (two venvs, two images' layers) stay apart.
+        where = f"\n{vp.file_path}" if vp.file_path else ""
+        by_pkg.setdefault(f"{vp.name} {vp.version}{where}", []).append(f)
     table = Table(show_lines=False, expand=False)
     for col in ("Package", "Vulnerability", "Severity", "Score", "Status", "Fixed in", "Aliases"):
         table.add_column(col, overflow="fold")
