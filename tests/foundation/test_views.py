@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vulnhound.sources.directory import DirView
 from vulnhound.sources.interface import BytesView, ViewError, normalize
@@ -14,6 +16,28 @@ from vulnhound.sources.interface import BytesView, ViewError, normalize
 def test_normalize_never_climbs_above_root() -> None:
     assert normalize("/../../etc/passwd") == "etc/passwd"
     assert normalize("a/./b/../c") == "a/c"
+    assert normalize("a/.b/..c/...") == "a/.b/..c/..."
+    assert normalize("a\\..\\b") == "b"
+
+
+def _reference_normalize(path: str) -> str:
+    parts: list[str] = []
+    for part in path.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/".join(parts)
+
+
+@given(st.lists(st.sampled_from(["a", "b", ".", "..", "...", ".a", "a.", "/", "\\", "x.py", ".wh..wh..opq", ""]),
+                max_size=8))
+def test_normalize_fast_path_agrees_with_the_full_walk(pieces: list[str]) -> None:
+    path = "".join(pieces)
+    assert normalize(path) == _reference_normalize(path)
 
 
 def test_dir_view_confines_absolute_and_relative_links(tmp_path: Path) -> None:

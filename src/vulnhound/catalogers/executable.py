@@ -23,7 +23,7 @@ _DATA_PREFIXES = (
     "usr/lib/locale/", "usr/src/", "var/log/", "var/cache/", "proc/", "sys/", "dev/", "usr/lib/sysimage/",
     "usr/lib/python", "usr/local/lib/python", "usr/lib/ruby/", "usr/share/doc/", "usr/lib/jvm/",
 )
-_DATA_PARTS = re.compile(r"(?:^|/)(?:\.git|__pycache__|specifications|man)/|\.(?:dist|egg)-info/")
+_DATA_PARTS = re.compile(r"(?:^|/)(?:\.git|__pycache__|specifications|man|zoneinfo)/|\.(?:dist|egg)-info/")
 _DATA_NAMES = frozenset({
     "LICENSE", "LICENCE", "COPYING", "NOTICE", "README", "AUTHORS", "CHANGELOG", "CHANGES", "Makefile",
     "Dockerfile", "METADATA", "RECORD", "WHEEL", "INSTALLER", "REQUESTED", "PKG-INFO", "Gemfile", "Rakefile",

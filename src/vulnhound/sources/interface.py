@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -150,9 +151,15 @@ class Source(ABC):
         self.close()
 
 
+# Already normal: segments of anything but "/" and "\\", none of them "." or "..", no empty segment.
+_CLEAN = re.compile(r"(?:(?!\.\.?(?:/|$))[^/\\]+/)*(?!\.\.?$)[^/\\]+")
+
+
 def normalize(path: str) -> str:
     """Lexically normalize a path inside a root: strip leading '/', './', resolve '.' and '..' without ever
     climbing above the root."""
+    if _CLEAN.fullmatch(path):
+        return path  # the common case (archive member names, catalogers' paths): nothing to resolve
     parts: list[str] = []
     for part in path.replace("\\", "/").split("/"):
         if part in ("", "."):

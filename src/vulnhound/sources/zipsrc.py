@@ -115,9 +115,11 @@ class ZipView(FileView):
                 self._members[path] = _Member(index, info, _is_symlink(info))
 
     def _add_parents(self, path: str) -> None:
-        parts = path.split("/")
-        for i in range(1, len(parts)):
-            self._dirs.add("/".join(parts[:i]))
+        # Climb only until a known directory: its ancestors are known too.
+        parent = path.rpartition("/")[0]
+        while parent and parent not in self._dirs:
+            self._dirs.add(parent)
+            parent = parent.rpartition("/")[0]
 
     def _link_target(self, m: _Member) -> str:
         with self._archives[m.archive].open(m.info) as fh:
