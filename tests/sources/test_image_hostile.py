@@ -115,6 +115,24 @@ def test_wrong_layer_digest_is_refused_naming_the_blob(tmp_path: Path) -> None:
         scan(f"oci-dir:{img.layout}")
 
 
+def test_cli_refuses_a_tampered_layer_unless_told_not_to_verify(tmp_path: Path) -> None:
+    # The CLI default verifies; --no-verify (speed on big local archives) trades that check away knowingly.
+    from typer.testing import CliRunner
+
+    from vulnhound.cli.main import app
+
+    img = build_image(tmp_path / "img", [Layer([("file", "etc/os-release", b"ID=alpine\n")], compression="none")])
+    blob = img.layout / "blobs" / "sha256" / img.layer_digests[0].split(":")[1]
+    data = bytearray(blob.read_bytes())
+    data[600] ^= 1
+    blob.write_bytes(bytes(data))
+    refused = CliRunner().invoke(app, ["sbom", f"oci-dir:{img.layout}", "-f", "json", "-q"])
+    assert refused.exit_code == 2 and "digest mismatch" in refused.output
+    accepted = CliRunner().invoke(app, ["sbom", f"oci-dir:{img.layout}", "-f", "json", "-q", "--no-verify"])
+    assert accepted.exit_code == 0, accepted.output
+    assert json.loads(accepted.stdout)["os"]["id"] == "alpine"
+
+
 def test_wrong_config_digest_is_refused(tmp_path: Path) -> None:
     img = build_image(tmp_path / "img", [Layer([("file", "f", b"hello")])])
     cfg = img.layout / "blobs" / "sha256" / img.config_digest.split(":")[1]

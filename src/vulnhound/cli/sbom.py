@@ -38,9 +38,12 @@ def sbom(
     insecure: bool = typer.Option(False, "--insecure", help="Plain HTTP / unverified TLS for registries."),
     layer: list[str] = typer.Option([], "--layer", help="Extra function layer zip (repeatable)."),
     runtime: str | None = typer.Option(None, "--runtime", help="Function runtime, e.g. python3.12."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip sha256 checks of image layers (faster on big "
+                                                             "local archives; a tampered layer goes unnoticed)."),
 ) -> None:
     """Inventory TARGET: every installed package, with PURLs and provenance."""
-    opts = SourceOptions(platform=platform, insecure=insecure, layers=list(layer), runtime=runtime)
+    opts = SourceOptions(platform=platform, insecure=insecure, layers=list(layer), runtime=runtime,
+                         verify_digests=not no_verify)
     try:
         with _progress(f"Cataloging {target}", enabled=not quiet and sys.stderr.isatty()):
             # file lists are always read: they decide which language packages the OS owns (osOwnedBy)

@@ -112,6 +112,8 @@ def scan(
     insecure: bool = typer.Option(False, "--insecure", help="Plain HTTP / unverified TLS for registries."),
     layer: list[str] = typer.Option([], "--layer", help="Extra function layer zip (repeatable)."),
     runtime: str | None = typer.Option(None, "--runtime", help="Function runtime, e.g. python3.12."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip sha256 checks of image layers (faster on big "
+                                                             "local archives; a tampered layer goes unnoticed)."),
     server: str | None = typer.Option(None, "--server", help="Upload the inventory to this vulnhound server "
                                                              "(matched there) instead of matching here."),
     api_key: str | None = typer.Option(None, "--api-key", envvar="VULNHOUND_API_KEY", help="API key for --server."),
@@ -121,7 +123,7 @@ def scan(
         from vulnhound.cli.remote import push_scan
 
         push_scan(server, api_key, target, SourceOptions(platform=platform, insecure=insecure, layers=list(layer),
-                                                         runtime=runtime))
+                                                         runtime=runtime, verify_digests=not no_verify))
         return
     from vulnhound.exports.findings_formats import FORMATS, ScanReport, render
     from vulnhound.findings import suppress
@@ -137,7 +139,8 @@ def scan(
         index, facts, warnings = open_index(db)
     except KnowledgeBaseMissing as exc:
         _fail(str(exc), 3)
-    opts = SourceOptions(platform=platform, insecure=insecure, layers=list(layer), runtime=runtime)
+    opts = SourceOptions(platform=platform, insecure=insecure, layers=list(layer), runtime=runtime,
+                         verify_digests=not no_verify)
     try:
         with _progress(f"Scanning {target}", enabled=not quiet and sys.stderr.isatty()):
             # Installed files let the inventory mark language packages the OS package manager owns.
