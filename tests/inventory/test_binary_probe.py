@@ -77,3 +77,17 @@ def test_shared_probe_keeps_results_and_opens_each_file_once(tmp_path: Path) -> 
     opens = {p: n for p, n in view.opens.items() if p.startswith("bin/")}
     assert opens == {"bin/auditable-app": 2, "bin/not-zlib": 2, "bin/fake-elf": 2, "bin/macho-cut": 2,
                      "bin/plain-elf": 1, "bin/script": 1}  # tiny-elf: under 64 bytes, never opened
+
+
+class UnreadableView(DirView):
+    def open(self, path: str) -> BinaryIO:
+        raise PermissionError(13, "Permission denied", path)
+
+
+def test_an_unreadable_candidate_is_reported_once_not_by_every_binary_cataloger(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "server").write_bytes(_build_elf())
+    cats: list[Cataloger] = [GoBinaryCataloger(), CargoAuditableCataloger()]
+    inv = catalog_view(UnreadableView(str(tmp_path)), cats, CatalogContext())
+    assert [(i.path, i.message.split(":")[0]) for i in inv.issues] == [("app/server", "unreadable")]
+    assert inv.packages == []

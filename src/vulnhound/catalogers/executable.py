@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from vulnhound.catalogers.interface import CatalogContext, WantHints
+from vulnhound.inventory.model import CatalogIssue
 from vulnhound.sources.interface import FileView
 
 # Binaries have no suffix, so the string test is "no dot in the basename" minus places that hold only data.
@@ -74,7 +75,8 @@ class Probe:
     size: int = 0
     sections: list[Section] = field(default_factory=list)
     cut: bool = False  # the header announces a section table that is truncated or inconsistent
-    unreadable: str | None = None  # why the file could not be read: the catalogers report it as an issue
+    unreadable: str | None = None  # why the file could not be read: reported once, see unreadable_issue
+    reported: bool = False
 
 
 def probe(view: FileView, path: str, ctx: CatalogContext) -> Probe:
@@ -84,6 +86,15 @@ def probe(view: FileView, path: str, ctx: CatalogContext) -> Probe:
     if found is None:
         found = cache[path] = _probe(view, path, ctx.max_file_size)
     return found
+
+
+def unreadable_issue(found: Probe, path: str, cataloger: str) -> CatalogIssue | None:
+    """The probe's read failure as an issue, once per scan: the binary catalogers share the probe, so the first
+    one to meet the failure reports it and the others do not repeat it."""
+    if found.unreadable is None or found.reported:
+        return None
+    found.reported = True
+    return CatalogIssue(cataloger, path, found.unreadable)
 
 
 def _probe(view: FileView, path: str, limit: int) -> Probe:

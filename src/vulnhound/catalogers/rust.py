@@ -22,6 +22,7 @@ from vulnhound.catalogers.executable import (
     open_executable,
     probe,
     read_at,
+    unreadable_issue,
     wants_executable,
 )
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
@@ -87,7 +88,8 @@ class CargoAuditableCataloger(Cataloger):
         for path in paths:
             found = probe(view, path, ctx)
             if found.unreadable is not None:
-                result.issues.append(CatalogIssue(AUDIT_NAME, path, found.unreadable))
+                if issue := unreadable_issue(found, path, AUDIT_NAME):
+                    result.issues.append(issue)
                 continue
             if found.fmt is None or found.cut:
                 continue  # not an executable, or a cut one: nothing says it was built with cargo-auditable

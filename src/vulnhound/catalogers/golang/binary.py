@@ -19,6 +19,7 @@ from vulnhound.catalogers.executable import (
     find_section,
     open_executable,
     probe,
+    unreadable_issue,
     wants_executable,
 )
 from vulnhound.catalogers.golang.buildinfo import SECTIONS, BuildInfo, Module, read_buildinfo
@@ -47,7 +48,8 @@ class GoBinaryCataloger(Cataloger):
             if found.size < MIN_SIZE:
                 continue
             if found.unreadable is not None:
-                result.issues.append(CatalogIssue(NAME, path, found.unreadable))
+                if issue := unreadable_issue(found, path, NAME):
+                    result.issues.append(issue)
                 continue
             fmt = found.fmt
             if fmt is None:
