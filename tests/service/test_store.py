@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
 from vulnhound.advisories.store.engine import open_engine as open_kb_engine
 from vulnhound.cli.main import app
-from vulnhound.service.db.engine import VERSION_TABLE, StoreUnavailable, open_store
+from vulnhound.service.db.engine import VERSION_TABLE, StoreUnavailable, _config, open_store
 from vulnhound.service.domain.accounts import authenticate, bootstrap
 from vulnhound.service.server import build
 
@@ -26,7 +27,8 @@ def test_shares_a_database_with_the_knowledge_base(tmp_path: Path) -> None:
     with engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
         assert {"alembic_version", VERSION_TABLE, "findings", "vulns"} <= tables
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one() == "0001"
+        head = ScriptDirectory.from_config(_config()).get_current_head()
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one() == head
         token = bootstrap(conn)
         assert token is not None and bootstrap(conn) is None
         actor = authenticate(conn, token)

@@ -132,6 +132,11 @@ finding_history = sa.Table(
     sa.Column("reason", sa.String(64), nullable=False),
     sa.Column("scan_id", ID),
     sa.Column("rule_id", ID),
+    # Why the change happened (issue #7): NEW_INVENTORY | ADVISORY_ADDED | ADVISORY_MODIFIED | ADVISORY_WITHDRAWN
+    # | KEV_CHANGED | EPSS_CHANGED | RESCAN_WINDOW | ...; ``kb_operation`` names the knowledge-base operation.
+    sa.Column("cause", sa.String(32)),
+    sa.Column("kb_operation", sa.Integer),
+    sa.Column("detail", sa.JSON),  # e.g. the old and new severity of an UPDATED row
     sa.Index("ix_history_exposure", "account_id", "resource_id", "vulnerability_id", "at"),
 )
 
@@ -159,4 +164,105 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("target", sa.String(200)),
     sa.Column("detail", sa.JSON, nullable=False),
+)
+
+# -- continuous evaluation (issue #7) ---------------------------------------------------------------------------
+
+resource_package_keys = sa.Table(
+    # Which advisory lookup keys (ecosystem, normalized name) a resource's current inventory has: a knowledge-base
+    # operation's touched keys select the resources to re-match through this index.
+    "resource_package_keys", metadata,
+    sa.Column("resource_id", ID, sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("ecosystem", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(500), primary_key=True),
+    sa.Column("account_id", ID, nullable=False),
+    sa.Index("ix_package_keys_key", "ecosystem", "name"),
+)
+
+service_cursors = sa.Table(
+    # Named positions: the last knowledge-base operation re-evaluated, the last event published to NATS, ...
+    "service_cursors", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+jobs = sa.Table(
+    # The source of truth for work: executors (in-process, Celery) carry only job ids. A job is idempotent; its
+    # dedupe key keeps one live job per piece of work (one scan, one re-evaluation of an operation range).
+    "jobs", metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # scan | reevaluate | deliver | db-update | rescan-due ...
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("dedupe_key", sa.String(200)),
+    sa.Column("status", sa.String(16), nullable=False),  # QUEUED | RUNNING | SUCCEEDED | FAILED
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("max_attempts", sa.Integer, nullable=False, default=5),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("started_at", TS),
+    sa.Column("lease_until", TS),  # a RUNNING job past its lease was lost with its worker: it may run again
+    sa.Column("finished_at", TS),
+    sa.Column("worker", sa.String(200)),
+    sa.Column("error", sa.Text),
+    sa.Column("result", sa.JSON),
+    sa.Index("ix_jobs_status", "status", "created_at"),
+    sa.Index("ix_jobs_dedupe", "dedupe_key"),
+)
+
+schedules = sa.Table(
+    # Periodic work: rescans per resource type, the image rescan window, scheduled `db update`, full re-evaluation.
+    "schedules", metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # RESCAN | DB_UPDATE | FULL_REEVALUATION
+    sa.Column("resource_type", sa.String(32)),  # for RESCAN
+    sa.Column("interval_seconds", sa.Integer, nullable=False),
+    sa.Column("rescan_window_seconds", sa.Integer),  # images: findings close OUT_OF_WINDOW after this
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, default=True),
+    sa.Column("next_run_at", TS, nullable=False),
+    sa.Column("last_run_at", TS),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+events = sa.Table(
+    # The outbox: written in the same transaction as the change it reports, so an event exists iff its change
+    # committed. ``seq`` orders events; delivery and publishing follow it.
+    "events", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),  # CloudEvents id
+    sa.Column("account_id", ID, nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),  # vulnhound.finding.created ...
+    sa.Column("subject", sa.String(200)),  # the resource id (ordering key) or the finding id
+    sa.Column("time", TS, nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Index("ix_events_account", "account_id", "seq"),
+)
+
+webhooks = sa.Table(
+    "webhooks", metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("secret", sa.String(200), nullable=False),  # HMAC-SHA256 key (the receiver holds it too)
+    sa.Column("event_types", sa.JSON, nullable=False),  # [] = all; else type names or prefixes
+    sa.Column("filter", sa.JSON, nullable=False),  # optional finding filter criteria
+    sa.Column("enabled", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False, default=0),  # events up to this seq were fanned out
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("webhook_id", ID, sa.ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("event_seq", sa.Integer, primary_key=True),
+    sa.Column("account_id", ID, nullable=False),
+    sa.Column("subject", sa.String(200)),  # copied from the event: per-subject ordering without a join
+    sa.Column("status", sa.String(16), nullable=False),  # PENDING | DELIVERED | DEAD
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", TS, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", TS),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+    sa.Index("ix_deliveries_subject", "webhook_id", "subject", "event_seq"),
 )
