@@ -29,52 +29,69 @@ def check_schema(url: str) -> None:
     An older schema this version knows is upgraded by ``open_kb``; one with no schema version or an unknown
     (newer) one is never touched.
     """
-    import sqlalchemy as sa
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    from vulnhound.advisories.store.engine import create_engine
 
-    from vulnhound.advisories.store.engine import MIGRATIONS, head_revision, sqlite_path
+    engine = create_engine(url)
+    try:
+        _check_schema(engine, url)
+    finally:
+        engine.dispose()
+
+
+def _check_schema(engine: Any, url: str) -> None:
+    # The usual case costs one query (the version stamp equals this vulnhound's head); Alembic and the schema
+    # inspector are only loaded to explain a knowledge base that is not at the head.
+    import sqlalchemy as sa
+
+    from vulnhound.advisories.store.engine import HEAD, MIGRATIONS, schema_stamp, sqlite_path
 
     path = sqlite_path(url)
     if path is not None and not path.exists():
         raise KnowledgeBaseMissing(
             f"no knowledge base at {path}: run `vulnhound db update` (or `vulnhound db update --mirror DIR` for an "
             "offline mirror, or `vulnhound db import-bundle FILE`), or point --db/VULNHOUND_DB at one.")
-    engine = sa.create_engine(url)
     try:
+        current = schema_stamp(engine)
+        if current == HEAD:
+            return
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
             tables = set(sa.inspect(conn).get_table_names())
     except Exception as exc:  # not a database at all, or unreachable: name it and stop
         raise KnowledgeBaseMissing(f"cannot read the knowledge base at {url}: {exc}") from None
-    finally:
-        engine.dispose()
-    head = head_revision()
     if current is None and tables:
         raise KnowledgeBaseMissing(
             f"{url} holds tables ({', '.join(sorted(tables)[:5])}) but no vulnhound schema version: it is not a "
             "vulnhound knowledge base, or one from before versioned schemas. Rebuild it with `vulnhound db update` "
             "into a new file (--db).")
+    from alembic.script import ScriptDirectory
+
     known = {rev.revision for rev in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
     if current is not None and current not in known:
         raise KnowledgeBaseMissing(
             f"the knowledge base at {url} has schema revision {current}, unknown to this vulnhound (it reads up to "
-            f"{head}): it was written by a newer or foreign version. Upgrade vulnhound, or rebuild the knowledge "
+            f"{HEAD}): it was written by a newer or foreign version. Upgrade vulnhound, or rebuild the knowledge "
             "base with `vulnhound db update --db NEWFILE`.")
 
 
 def open_index(db: str | None) -> tuple[Any, dict[str, Any], list[str]]:
     """(index, knowledge-base facts for the report, warnings). Raises KnowledgeBaseMissing with what to do."""
-    from vulnhound.advisories.store import open_kb
-    from vulnhound.advisories.store.engine import resolve_url
+    from vulnhound.advisories.store import KnowledgeBase
+    from vulnhound.advisories.store.engine import create_engine, migrate, resolve_url
     from vulnhound.matching.index import StoreIndex
 
     url = resolve_url(db)
-    check_schema(url)
+    engine = create_engine(url)  # one engine for the check and the scan
     try:
-        kb = open_kb(db)
+        _check_schema(engine, url)
+    except KnowledgeBaseMissing:
+        engine.dispose()
+        raise
+    try:
+        migrate(engine)  # an older schema this version knows; a no-op (the same one query) at the head
+        kb = KnowledgeBase(engine)
         status = kb.status()
     except Exception as exc:  # an unreadable or foreign database: say which and how to fix it
+        engine.dispose()
         raise KnowledgeBaseMissing(
             f"cannot open the knowledge base at {url}: {exc}. Rebuild it with `vulnhound db update` "
             "(or `vulnhound db update --mirror DIR`), or point --db/VULNHOUND_DB at a valid one.") from None

@@ -138,29 +138,25 @@ class StoreIndex:
         return {i: self._group.get(i) or self.kb.group_of(i) or i for i in ids}
 
     def group_records(self, group_ids: Iterable[str]) -> dict[str, list[Advisory]]:
-        # Two batched queries per chunk instead of several per group: a scan can match thousands of groups.
+        # Batched queries per chunk instead of several per group: a scan can match thousands of groups.
         import sqlalchemy as sa
 
         from vulnhound.advisories.store import tables as t
-        from vulnhound.advisories.store.codec import decode
 
         gids = sorted(set(group_ids))
         out: dict[str, list[Advisory]] = {g: [] for g in gids}
+        member_of: dict[str, str] = {}
         with self.kb.engine.connect() as conn:
             for i in range(0, len(gids), 500):
                 chunk = gids[i:i + 500]
-                member_of = {m: g for m, g in conn.execute(
-                    sa.select(t.ids.c.id, t.ids.c.group_id).where(t.ids.c.group_id.in_(chunk)))}
-                for g in chunk:
-                    member_of.setdefault(g, g)
-                members = sorted(member_of)
-                for j in range(0, len(members), 500):
-                    q = sa.select(t.vulns).where(t.vulns.c.id.in_(members[j:j + 500]))
-                    for row in conn.execute(q).mappings():
-                        # The affected entries that matter are the candidates'; records here carry the rest.
-                        adv = decode(row, [])
-                        self._ops[(adv.source, adv.id)] = int(row["op_id"])
-                        out[member_of[adv.id]].append(adv)
+                member_of.update({m: g for m, g in conn.execute(
+                    sa.select(t.ids.c.id, t.ids.c.group_id).where(t.ids.c.group_id.in_(chunk)))})
+        for g in gids:
+            member_of.setdefault(g, g)
+        # The affected entries that matter are the candidates'; records here carry the rest.
+        for adv, op in self.kb.records(member_of):
+            self._ops[(adv.source, adv.id)] = op
+            out[member_of[adv.id]].append(adv)
         return out
 
     def operation_of(self, source: str, vuln_id: str) -> int | None:

@@ -1,7 +1,8 @@
 """The matcher: inventory × knowledge base → findings, each carrying the reason it matched.
 
 Prefilter by (ecosystem, name) through the index, then an authoritative check of every candidate range with
-the ecosystem's version scheme. One finding per (vulnerability group, package instance).
+the ecosystem's version scheme — compiled per name (``compiled.py``), with ``ranges.evaluate`` as the reference for
+anything out of the ordinary. One finding per (vulnerability group, package instance).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from vulnhound.findings.model import (
 from vulnhound.findings.remediation import remediation_for
 from vulnhound.findings.scoring import choose_severity, level_of, risk_score
 from vulnhound.inventory.model import Inventory, Package
+from vulnhound.matching.compiled import NameTable, table_for
+from vulnhound.matching.gcpause import gc_paused
 from vulnhound.matching.index import AdvisoryIndex, Candidate
 from vulnhound.matching.keys import LookupKey, Unsupported, distro_ecosystems, keys_for
 from vulnhound.matching.ranges import evaluate
@@ -71,6 +74,12 @@ def match_inventory(inv: Inventory, index: AdvisoryIndex, resource_id: str = "",
 def find_matches(inv: Inventory, index: AdvisoryIndex, resource_id: str = "",
                  today: dt.date | None = None) -> tuple[MatchResult, list[Match]]:
     """The prefilter (index lookup by ecosystem and name) and the authoritative range check; no findings yet."""
+    with gc_paused():
+        return _find_matches(inv, index, resource_id, today)
+
+
+def _find_matches(inv: Inventory, index: AdvisoryIndex, resource_id: str,
+                  today: dt.date | None) -> tuple[MatchResult, list[Match]]:
     result = MatchResult()
     has_os_packages = any(p.type in OS_TYPES for p in inv.packages)
     releases = index.distro_releases() if has_os_packages else []
@@ -93,41 +102,111 @@ def find_matches(inv: Inventory, index: AdvisoryIndex, resource_id: str = "",
             if pkg.type not in OS_TYPES:  # OS packages of an unsupported release: one warning says it above
                 result.unmatched.append(Unmatched(pkg.id, pkg.name, pkg.version, str(exc)))
     cands = index.candidates({(k.ecosystem, k.name) for _, _, k in pkg_keys})
-    matches = []
+    matches: list[Match] = []
+    tables: dict[tuple[str, str], NameTable] = {}
     for pkg, pid, key in pkg_keys:
-        for cand in cands.get((key.ecosystem, key.name), ()):
-            verdict = evaluate(cand.affected, key.version, key.ecosystem)
-            if verdict.affected is None:
-                result.unmatched.append(Unmatched(pid, pkg.name, key.version, verdict.reason, cand.advisory.id))
-            elif verdict.affected:
-                matches.append(Match(pkg, key, cand, verdict.reason, verdict.fixed_version, pid))
+        cl = cands.get((key.ecosystem, key.name))
+        if not cl:
+            continue
+        table = tables.get((key.ecosystem, key.name))
+        if table is None:
+            table = tables[(key.ecosystem, key.name)] = table_for(key.ecosystem, key.name, [c.affected for c in cl])
+        hits = table.hits(key.version)
+        if hits is None:  # the version is out of the ordinary for this name: the reference evaluator decides
+            matches += [m for _, m in _evaluate_each(pkg, pid, key, cl, range(len(cl)), result.unmatched)]
+        elif not table.slow:
+            matches += [Match(pkg, key, cl[h.index], h.reason(key.version), h.fixed, pid) for h in hits]
+        else:  # keep candidate order: a finding's provenance and primary record follow it
+            found = [(h.index, Match(pkg, key, cl[h.index], h.reason(key.version), h.fixed, pid)) for h in hits]
+            found += _evaluate_each(pkg, pid, key, cl, table.slow, result.unmatched)
+            matches += [m for _, m in sorted(found, key=lambda im: im[0])]
     result.stats = {"packages": len(inv.packages), "lookups": len(pkg_keys), "osOwnedSkipped": owned,
                     "candidates": sum(len(v) for v in cands.values()), "matches": len(matches),
                     "unmatched": len(result.unmatched)}
     return result, matches
 
 
+def _evaluate_each(pkg: Package, pid: str, key: LookupKey, cands: Sequence[Candidate], which: Iterable[int],
+                   unmatched: list[Unmatched]) -> list[tuple[int, Match]]:
+    """``ranges.evaluate`` on the candidates at ``which``: (index, match) pairs; undecided ones go to ``unmatched``."""
+    out = []
+    for i in which:
+        cand = cands[i]
+        verdict = evaluate(cand.affected, key.version, key.ecosystem)
+        if verdict.affected is None:
+            unmatched.append(Unmatched(pid, pkg.name, key.version, verdict.reason, cand.advisory.id))
+        elif verdict.affected:
+            out.append((i, Match(pkg, key, cand, verdict.reason, verdict.fixed_version, pid)))
+    return out
+
+
 def build_findings(matches: Sequence[Match], index: AdvisoryIndex, resource_id: str) -> list[Finding]:
     """One finding per (vulnerability group, package instance), with the group's records merged into it."""
+    with gc_paused():
+        return _build_findings(matches, index, resource_id)
+
+
+def _build_findings(matches: Sequence[Match], index: AdvisoryIndex, resource_id: str) -> list[Finding]:
     ids = {m.candidate.advisory.id for m in matches}
     group_of = index.group_of(ids)
     by_group: dict[tuple[str, str], list[Match]] = {}
     for m in matches:
         aid = m.candidate.advisory.id
         by_group.setdefault((group_of.get(aid, aid), m.package_id), []).append(m)
-    records = index.group_records({g for g, _ in by_group})
-    cves = {i for g, _ in by_group for r in records.get(g, []) for i in (r.id, *r.aliases) if i.startswith("CVE-")}
-    cves |= {g for g, _ in by_group if g.startswith("CVE-")}
+    gids = {g for g, _ in by_group}
+    records = index.group_records(gids)
+    cves = {i for g in gids for r in records.get(g, []) for i in (r.id, *r.aliases) if i.startswith("CVE-")}
+    cves |= {g for g in gids if g.startswith("CVE-")}
     kev = index.kev(cves)
     epss = index.epss(cves)
-    out = [_finding(gid, ms, records.get(gid, []), kev, epss, resource_id, index) for (gid, _), ms in by_group.items()]
-    out.sort(key=lambda f: (-f.severity.rank, -f.risk_score, f.title))
+    # Many packages match the same records the same way (a fleet, versions of one package): what depends only on
+    # the group and the matched entries is worked out once per distinct combination and shared by its findings.
+    parts: dict[tuple[object, ...], _GroupPart] = {}
+    fixes: dict[tuple[str, ...], str | None] = {}
+    out = []
+    for (gid, _), ms in by_group.items():
+        pkg = ms[0].package
+        # A candidate is one (record, affected entry) and lives as long as the matches: its id stands for both.
+        key = (gid, pkg.type in _OS_TYPES, *[id(m.candidate) for m in ms])
+        part = parts.get(key)
+        if part is None:
+            part = parts[key] = _group_part(gid, ms, records.get(gid, []), kev, epss, pkg)
+        out.append(_finding(gid, ms, part, resource_id, index, fixes))
+    out.sort(key=lambda f: (-_RANK[f.severity], -f.risk_score, f.title))
     return out
 
 
-def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict[str, KevEntry], epss: dict[str, EpssScore],
-             resource_id: str, index: AdvisoryIndex) -> Finding:
-    pkg = ms[0].package
+_OS_TYPES = ("deb", "rpm", "apk")
+_RANK = {lvl: lvl.rank for lvl in SeverityLevel}
+_STATUS_VALUE = {s: s.value for s in VendorStatus}
+
+
+@dataclass(slots=True)
+class _GroupPart:
+    """The parts of a finding that depend on its group and matched entries only, not on the package instance."""
+
+    source: str
+    aliases: tuple[str, ...]
+    related: tuple[str, ...]
+    source_url: str | None
+    reference_urls: tuple[str, ...]
+    cwes: tuple[str, ...]
+    vendor_severity: str | None
+    cvss: list[CvssEntry]
+    ratings: list[dict[str, object]]
+    level: SeverityLevel
+    severity_source: str
+    risk_score: float
+    kev: KevEntry | None
+    epss: EpssScore | None
+    status: str
+    created_at: str | None
+    updated_at: str | None
+    description: str
+
+
+def _group_part(gid: str, ms: list[Match], group: list[Advisory], kev: dict[str, KevEntry],
+                epss: dict[str, EpssScore], pkg: Package) -> _GroupPart:
     full = {(a.source, a.id): a for a in group}
     # Candidates may carry light records (id and source only); the group's full records replace them.
     matched = [full.get((m.candidate.advisory.source, m.candidate.advisory.id), m.candidate.advisory) for m in ms]
@@ -146,18 +225,10 @@ def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict[str, Ke
     chosen = choose_severity(vendor, ghsa, nvd, other)
     k = next((kev[c] for c in cve_ids if c in kev), None)
     e = max((epss[c] for c in cve_ids if c in epss), key=lambda s: s.score, default=None)
-
-    fixes = [m.fixed_version for m in ms]
-    fixed = _best_fix([f for f in fixes if f], ms[0].key.ecosystem)
-    fix_available = FixAvailable.YES if all(fixes) else (FixAvailable.PARTIAL if any(fixes) else FixAvailable.NO)
-    statuses = {m.candidate.affected.status for m in ms}
-    status = _strongest_status(statuses)
+    status = _strongest_status({m.candidate.affected.status for m in ms})
     primary = _primary_record(gid, matched, group)
-    title_pkg = pkg.name if not pkg.source_name or pkg.source_name == pkg.name else f"{pkg.name}, {pkg.source_name}"
-    remediation = remediation_for(pkg, fixed)
-    fid = hashlib.sha256(f"{resource_id}\x00{gid}\x00{ms[0].package_id}".encode()).hexdigest()[:32]
-    details = PackageVulnerabilityDetails(
-        vulnerability_id=gid,
+    rated = [*vendor, *ghsa, *nvd, *other]
+    return _GroupPart(
         source=primary.source,
         aliases=tuple(aliases),
         related=tuple(related),
@@ -166,33 +237,68 @@ def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict[str, Ke
         cwes=tuple(sorted({c for a in all_records for c in a.cwes})),
         vendor_severity=next((s.rating for s in vendor if s.rating), None),
         cvss=[CvssEntry(s.source, _cvss_version(s), s.vector or "", s.score or 0.0)
-              for s in [*vendor, *ghsa, *nvd, *other] if s.vector and s.score is not None],
+              for s in rated if s.vector and s.score is not None],
+        ratings=[{"source": s.source, "type": s.type, "vector": s.vector, "score": s.score, "rating": s.rating,
+                  "level": (lvl.value if (lvl := level_of(s)) else None)} for s in rated],
+        level=chosen.level,
+        severity_source=chosen.source,
+        risk_score=risk_score(chosen.base_score, chosen.level, e, k),
+        kev=k,
+        epss=e,
+        status=status.value,
+        created_at=primary.published.isoformat() if primary.published else None,
+        updated_at=primary.modified.isoformat() if primary.modified else None,
+        description=(primary.summary or primary.details or _first_text(all_records) or "")[:4000],
+    )
+
+
+def _finding(gid: str, ms: list[Match], part: _GroupPart, resource_id: str, index: AdvisoryIndex,
+             best_fix: dict[tuple[str, ...], str | None]) -> Finding:
+    pkg = ms[0].package
+    fixes = [m.fixed_version for m in ms]
+    present = (ms[0].key.ecosystem, *[f for f in fixes if f])
+    fixed = best_fix.get(present, "")
+    if fixed == "":  # not worked out yet for these fixes (None is a valid answer)
+        fixed = best_fix[present] = _best_fix(list(present[1:]), present[0])
+    fix_available = FixAvailable.YES if all(fixes) else (FixAvailable.PARTIAL if any(fixes) else FixAvailable.NO)
+    title_pkg = pkg.name if not pkg.source_name or pkg.source_name == pkg.name else f"{pkg.name}, {pkg.source_name}"
+    remediation = remediation_for(pkg, fixed)
+    fid = hashlib.sha256(f"{resource_id}\x00{gid}\x00{ms[0].package_id}".encode()).hexdigest()[:32]
+    loc = pkg.locations[0] if pkg.locations else None
+    details = PackageVulnerabilityDetails(
+        vulnerability_id=gid,
+        source=part.source,
+        aliases=part.aliases,
+        related=part.related,
+        source_url=part.source_url,
+        reference_urls=part.reference_urls,
+        cwes=part.cwes,
+        vendor_severity=part.vendor_severity,
+        cvss=list(part.cvss),
         vulnerable_packages=[VulnerablePackage(
             name=pkg.name, version=pkg.version, epoch=pkg.epoch, release=pkg.release, arch=pkg.arch,
-            package_manager=pkg.package_manager, purl=pkg.purl, file_path=pkg.path, source_layer_hash=pkg.layer,
-            fixed_in_version=fixed or "NotAvailable", remediation=remediation, package_id=ms[0].package_id)],
+            package_manager=pkg.package_manager, purl=pkg.purl, file_path=loc.path if loc else None,
+            source_layer_hash=loc.layer if loc else None, fixed_in_version=fixed or "NotAvailable",
+            remediation=remediation, package_id=ms[0].package_id)],
         provenance=[Provenance(
-            advisory_id=m.candidate.advisory.id, advisory_source=m.candidate.advisory.source,
-            ecosystem=m.key.ecosystem, package_name=m.key.name, installed_version=m.key.version, rule=m.reason,
-            vendor_status=m.candidate.affected.status.value, vendor_status_reason=m.candidate.affected.status_reason,
-            update_operation=m.candidate.operation or index.operation_of(m.candidate.advisory.source,
-                                                                         m.candidate.advisory.id))
+            m.candidate.advisory.id, m.candidate.advisory.source, m.key.ecosystem, m.key.name, m.key.version,
+            m.reason, _STATUS_VALUE[m.candidate.affected.status], m.candidate.affected.status_reason,
+            m.candidate.operation or index.operation_of(m.candidate.advisory.source, m.candidate.advisory.id))
             for m in ms],
-        vendor_status=status.value,
-        vendor_created_at=primary.published.isoformat() if primary.published else None,
-        vendor_updated_at=primary.modified.isoformat() if primary.modified else None,
+        vendor_status=part.status,
+        vendor_created_at=part.created_at,
+        vendor_updated_at=part.updated_at,
     )
-    ratings = [{"source": s.source, "type": s.type, "vector": s.vector, "score": s.score, "rating": s.rating,
-                "level": (lvl.value if (lvl := level_of(s)) else None)} for s in [*vendor, *ghsa, *nvd, *other]]
+    k, e = part.kev, part.epss
     return Finding(
         id=fid,
         type=FindingType.PACKAGE_VULNERABILITY,
         title=f"{gid} - {title_pkg}",
-        description=(primary.summary or primary.details or _first_text(all_records) or "")[:4000],
-        severity=chosen.level,
-        severity_source=chosen.source,
-        severity_ratings=ratings,
-        risk_score=risk_score(chosen.base_score, chosen.level, e, k),
+        description=part.description,
+        severity=part.level,
+        severity_source=part.severity_source,
+        severity_ratings=[dict(r) for r in part.ratings],  # findings are mutable: none shares another's dicts
+        risk_score=part.risk_score,
         fix_available=fix_available,
         exploit_available=k is not None,
         kev=None if k is None else {"cveId": k.cve_id, "dateAdded": k.date_added, "dueDate": k.due_date,
@@ -206,7 +312,7 @@ def _finding(gid: str, ms: list[Match], group: list[Advisory], kev: dict[str, Ke
 
 def _bucket(adv: Advisory, sev: Severity, pkg: Package) -> str:
     src = (sev.source or adv.source).lower()
-    if pkg.type in ("deb", "rpm", "apk") and (src.startswith(DISTRO_SOURCES_PREFIXES) or
+    if pkg.type in _OS_TYPES and (src.startswith(DISTRO_SOURCES_PREFIXES) or
                                              adv.source.startswith(DISTRO_SOURCES_PREFIXES)):
         return "vendor"
     if "ghsa" in src or adv.id.startswith("GHSA-"):

@@ -28,7 +28,7 @@ class SupportCheck:
 
 def builtin_releases() -> list[DistroRelease]:
     """Release data shipped with the feeds, used when the knowledge base holds none for a distro."""
-    from vulnhound.advisories.feeds.debian_tracker import distro_releases
+    from vulnhound.advisories.debian_releases import distro_releases
 
     return list(distro_releases())
 

@@ -31,11 +31,11 @@ from typing import Any
 
 from debian.debian_support import Version as DebVersion
 
+from vulnhound.advisories.debian_releases import SID, distro_releases, ecosystem_for
 from vulnhound.advisories.feeds.common import SingleFileFeed, feed_purl, read_json
 from vulnhound.advisories.model import (
     Advisory,
     Affected,
-    DistroRelease,
     Event,
     EventKind,
     ParsedItem,
@@ -50,32 +50,7 @@ from vulnhound.advisories.severity import vendor_rating
 
 NAME = "debian-tracker"
 FILENAME = "tracker.json"
-SID = "sid"
-
-# codename → (version, end of the last security support incl. LTS, ISO date; None while supported).
-RELEASES: dict[str, tuple[str, str | None]] = {
-    "squeeze": ("6", "2016-02-29"),
-    "wheezy": ("7", "2018-05-31"),
-    "jessie": ("8", "2020-06-30"),
-    "stretch": ("9", "2022-06-30"),
-    "buster": ("10", "2024-06-30"),
-    "bullseye": ("11", "2026-08-31"),
-    "bookworm": ("12", "2028-06-30"),
-    "trixie": ("13", "2030-06-30"),
-    "forky": ("14", None),
-    "duke": ("15", None),
-    SID: ("unstable", None),
-}
-
-
-def ecosystem_for(codename: str) -> str | None:
-    rel = RELEASES.get(codename)
-    return f"Debian:{rel[0]}" if rel else None
-
-
-def distro_releases() -> Iterator[DistroRelease]:
-    for codename, (version, eol) in RELEASES.items():
-        yield DistroRelease("debian", version, codename, eol, f"Debian:{version}")
+# The release table lives in advisories/debian_releases.py (the matcher reads it without this feed).
 
 
 def _valid_version(v: str) -> bool:

@@ -7,9 +7,22 @@ CVE, GHSA, PYSEC, GO, RUSTSEC, ... (``advisories/grouping.py``), so the same rec
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from vulnhound.advisories.store.engine import open_engine, resolve_url
-from vulnhound.advisories.store.importer import OperationResult, import_items
 from vulnhound.advisories.store.query import AffectedRow, KnowledgeBase, Operation, SourceStatus
+
+if TYPE_CHECKING:
+    from vulnhound.advisories.store.importer import OperationResult, import_items
+
+
+def __getattr__(name: str) -> Any:
+    # The importer pulls in every feed's parser and HTTP client; a scan only reads, so it loads on first use.
+    if name in ("OperationResult", "import_items"):
+        from vulnhound.advisories.store import importer
+
+        return getattr(importer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_kb(db: str | None = None) -> KnowledgeBase:

@@ -1,19 +1,25 @@
-"""Open the knowledge base: resolve ``--db``/``VULNHOUND_DB``/default path, create the engine, run migrations."""
+"""Open the knowledge base: resolve ``--db``/``VULNHOUND_DB``/default path, create the engine, run migrations.
+
+Opening an up-to-date knowledge base costs one query (the schema version stamp); Alembic is imported only to
+upgrade or to explain a version it does not know.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration's revision; a test checks it against the scripts, so a new migration must update it.
+HEAD = "0001"
+VERSION_TABLE = "alembic_version"  # Alembic's default, as migrations/env.py leaves it
 
 
 def default_db_path() -> Path:
@@ -60,7 +66,21 @@ def create_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+def schema_stamp(engine: sa.Engine) -> str | None:
+    """The stored schema revision, in one query; None when there is no version table (or no row)."""
+    with engine.connect() as conn:
+        try:
+            return conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+        except sa.exc.DBAPIError:
+            conn.rollback()  # PostgreSQL aborts the transaction on the missing table
+            if VERSION_TABLE in sa.inspect(conn).get_table_names():
+                raise  # the table is there: the failure is something else, let it speak
+            return None
+
+
 def _alembic_config(conn: sa.Connection) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
@@ -68,6 +88,9 @@ def _alembic_config(conn: sa.Connection) -> Config:
 
 
 def head_revision() -> str | None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(cfg).get_current_head()
@@ -75,11 +98,10 @@ def head_revision() -> str | None:
 
 def migrate(engine: sa.Engine) -> None:
     """Upgrade to the newest schema; a no-op (one cheap query) when already there."""
-    head = head_revision()
-    with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    if current == head:
+    if schema_stamp(engine) == HEAD:
         return
+    from alembic import command
+
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
 

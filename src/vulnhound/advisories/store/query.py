@@ -62,7 +62,7 @@ class SourceStatus:
 
 
 class KnowledgeBase:
-    """Queries over one open engine. Cheap to create; keeps only a cache of decoded affected rows."""
+    """Queries over one open engine. Cheap to create; keeps caches of decoded affected rows and records."""
 
     # Decoded rows keyed by their stored JSON text: a long-running matcher decodes each distinct row once.
     # Changed rows have different text, so the cache never serves stale data. Treat returned objects as read-only.
@@ -71,6 +71,39 @@ class KnowledgeBase:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._decoded: dict[str, Affected] = {}
+        self._records: dict[tuple[str, str, str], Advisory] = {}
+
+    def records(self, ids: Iterable[str]) -> list[tuple[Advisory, int]]:
+        """Every source's record of these ids, without affected entries, with the operation that last wrote it.
+
+        Decoded records are kept by (source, id, content hash): a warm matcher reads only the small columns of a
+        record it has seen, and a changed record (new hash) is decoded afresh.
+        """
+        v = t.vulns
+        out: list[tuple[Advisory, int]] = []
+        wanted = sorted(set(ids))
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), _CHUNK):
+                chunk = wanted[i:i + _CHUNK]
+                stamps = conn.execute(sa.select(v.c.source, v.c.id, v.c.content_hash, v.c.op_id).where(
+                    v.c.id.in_(chunk))).all()
+                missing = {(s, vid) for s, vid, h, _ in stamps if (s, vid, h) not in self._records}
+                if missing:
+                    q = sa.select(v).where(v.c.id.in_(sorted({vid for _, vid in missing})))
+                    for row in conn.execute(q).mappings():
+                        if (row["source"], row["id"]) in missing:
+                            if len(self._records) >= self.DECODE_CACHE_MAX:
+                                self._records.clear()
+                            self._records[(row["source"], row["id"], row["content_hash"])] = decode(row, [])
+                for s, vid, h, op in stamps:
+                    adv = self._records.get((s, vid, h))
+                    if adv is None:  # rewritten between the two reads: decode this one directly
+                        fresh = conn.execute(sa.select(v).where(v.c.source == s, v.c.id == vid)).mappings().first()
+                        if fresh is None:
+                            continue
+                        adv, op = decode(fresh, []), fresh["op_id"]
+                    out.append((adv, int(op)))
+        return out
 
     def _affected(self, data: str) -> Affected:
         aff = self._decoded.get(data)
