@@ -22,7 +22,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TARGETS = ["dir:.targets/debian-rootfs", "dir:EMPTY"]
-CODE = "import sys; sys.argv[0] = 'vulnhound'; from vulnhound.cli.main import run; run()"
+# The console entry point (vulnhound.__main__, with its sbom fast path); older checkouts (--src) lack it.
+CODE = ("import sys; sys.argv[0] = 'vulnhound'\n"
+        "try:\n    from vulnhound.__main__ import run\nexcept ImportError:\n    from vulnhound.cli.main import run\n"
+        "sys.exit(run())")
 
 
 def once(target: str, out: Path, env: dict[str, str]) -> tuple[float, float, dict[str, object]]:

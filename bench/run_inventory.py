@@ -77,6 +77,43 @@ def tool_commands(kind: str, ref: str, out: Path, cache: Path) -> dict[str, tupl
     }
 
 
+def measure(kind: str, ref: str, name: str, tools: list[str], work: Path, n: int,
+            syft_runs: int | None) -> dict[str, list[Run]]:
+    """Warm runs of every tool on one target, interleaved run by run (on a shared machine the load drifts, and
+    each tool should see the same drift); a tool that fails is left out."""
+    runs: dict[str, list[Run]] = {tool: [] for tool in tools}
+    failed: set[str] = set()
+
+    def wanted(tool: str) -> int:
+        return syft_runs if tool == "syft" and syft_runs is not None else n
+
+    def once(tool: str, i: int) -> None:
+        if tool in failed:
+            return
+        # A fresh cache dir per run: Trivy would otherwise reuse its analysed layers and skip the work.
+        cache = work / f"cache-{tool}-{name}-{i}"
+        out = work / f"{tool}-{name}.json"
+        cmd, env = tool_commands(kind, ref, out, cache)[tool]
+        try:
+            run = timed(cmd, out, env)
+            if i >= 0:
+                runs[tool].append(run)
+        except RuntimeError as exc:
+            failed.add(tool)
+            print(f"{tool} on {name}: {exc}", file=sys.stderr)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+
+    for tool in tools:
+        if wanted(tool) > 1:
+            once(tool, -1)  # warm-up: page cache (a single run follows the other tools' warm runs)
+    for i in range(max(wanted(t) for t in tools)):
+        for tool in tools:
+            if i < wanted(tool):
+                once(tool, i)
+    return {tool: got for tool, got in runs.items() if tool not in failed}
+
+
 def machine() -> str:
     cpu = "?"
     try:
@@ -104,9 +141,10 @@ def main() -> None:
     img = debian_image()
     load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="vh-bench-"))
-    reg = LocalRegistry(work / "registry").start()
+    # The registry (Debian's docker-registry) only when its row is asked for.
+    reg = LocalRegistry(work / "registry").start() if "registry" in args.targets.split(",") else None
     try:
-        reg_ref = reg.push(img.layout, img.tag, "vulnhound/debian")
+        reg_ref = reg.push(img.layout, img.tag, "vulnhound/debian") if reg is not None else ""
         targets: dict[str, tuple[str, str, str]] = {
             "rootfs": ("dir", str(deb.rootfs), f"Debian 12 rootfs, {_pkgs(deb.rootfs)} packages"),
             "oci-dir": ("oci-dir", f"{img.layout}", f"3-layer OCI layout, {_du(img.layout)} gzip layers"),
@@ -119,34 +157,17 @@ def main() -> None:
         for name in args.targets.split(","):
             kind, ref, desc = targets[name]
             row: dict[str, object] = {"target": name, "desc": desc}
+            runs = measure(kind, ref, name, tools, work, args.runs, args.syft_runs)
             for tool in tools:
-                out = work / f"{tool}-{name}.json"
-
-                def once(i: int, tool: str = tool, out: Path = out, kind: str = kind, ref: str = ref,
-                         name: str = name) -> Run:
-                    # A fresh cache dir per run: Trivy would otherwise reuse its analysed layers and skip the work.
-                    cache = work / f"cache-{tool}-{name}-{i}"
-                    cmd, env = tool_commands(kind, ref, out, cache)[tool]
-                    try:
-                        return timed(cmd, out, env)
-                    finally:
-                        shutil.rmtree(cache, ignore_errors=True)
-
-                runs: list[Run] = []
-                n = args.syft_runs if tool == "syft" and args.syft_runs is not None else args.runs
-                try:
-                    if n > 1:
-                        once(-1)  # warm-up: page cache (a single run follows the other tools' warm runs)
-                    runs = [once(i) for i in range(n)]
-                except RuntimeError as exc:
-                    print(f"{tool} on {name}: {exc}", file=sys.stderr)
-                if runs:
-                    row[tool] = (statistics.median(r.seconds for r in runs),
-                                 statistics.median(r.rss_mb for r in runs), runs[-1].packages)
-                print(name, tool, row.get(tool), file=sys.stderr, flush=True)
+                got = runs.get(tool, [])
+                if got:
+                    row[tool] = (statistics.median(r.seconds for r in got), statistics.median(r.rss_mb for r in got),
+                                 got[-1].packages)
+                print(name, tool, row.get(tool), [f"{r.seconds:.2f}" for r in got], file=sys.stderr, flush=True)
             rows.append(row)
     finally:
-        reg.stop()
+        if reg is not None:
+            reg.stop()
         shutil.rmtree(work, ignore_errors=True)
     table = render(rows, tools, args.runs, args.syft_runs, load_before)
     print(table)
@@ -159,7 +180,7 @@ def render(rows: list[dict[str, object]], tools: list[str], runs: int, syft_runs
     syft_note = f" (Syft: {syft_runs} run{'s' if syft_runs != 1 else ''})" if syft_runs not in (None, runs) else ""
     load = "" if load_before is None else (
         f" Load average (1 min) at start {load_before:.1f}, at end {os.getloadavg()[0]:.1f}: other jobs shared the "
-        "2 cores, so absolute times are noisy; tools of one row ran back to back.")
+        "2 cores, so absolute times are noisy; the tools of one row ran interleaved, run by run.")
     head = "| target | " + " | ".join(f"{t} s / RSS MB / pkgs" for t in tools) + " |"
     lines = [
         f"Machine: {machine()}. Date: {dt.date.today().isoformat()}. Median of {runs} warm runs{syft_note} "

@@ -69,28 +69,43 @@ def main() -> None:
     try:
         for name, (desc, by_tool) in commands(work).items():
             row: dict[str, object] = {"target": name, "desc": desc}
+            full: dict[str, list[str]] = {}
+            out: dict[str, Path] = {}
             for tool, cmd in by_tool.items():
-                out = work / f"{tool}-{name}.json"
+                out[tool] = work / f"{tool}-{name}.json"
                 cache = work / f"cache-{tool}-{name}"
-                full = [*cmd, "--cache-dir", str(cache)] if tool == "trivy" else cmd
-                full = [*full, "--output", str(out)] if tool != "syft" else [*full, "-o", f"cyclonedx-json={out}"]
-                n = args.syft_runs if tool == "syft" else args.runs
-                try:
-                    timed(full, out)  # warm-up
-                    runs: list[Run] = [timed(full, out) for _ in range(n)]
-                except RuntimeError as exc:
-                    print(f"{tool} on {name}: {exc}", file=sys.stderr)
-                    continue
-                finally:
-                    shutil.rmtree(cache, ignore_errors=True)
-                row[tool] = (statistics.median(r.seconds for r in runs), statistics.median(r.rss_mb for r in runs),
-                             runs[-1].packages)
-                print(name, tool, row[tool], file=sys.stderr, flush=True)
+                c = [*cmd, "--cache-dir", str(cache)] if tool == "trivy" else cmd
+                dest = ["--output", str(out[tool])] if tool != "syft" else ["-o", f"cyclonedx-json={out[tool]}"]
+                full[tool] = [*c, *dest]
+            runs: dict[str, list[Run]] = {tool: [] for tool in full}
+            failed: set[str] = set()
+            wanted = {tool: args.syft_runs if tool == "syft" else args.runs for tool in full}
+            # Warm-up, then run i of every tool back to back: on a shared machine each tool sees the same drift.
+            for i in range(-1, max(wanted.values())):
+                for tool in full:
+                    if tool in failed or i >= wanted[tool] or wanted[tool] == 0:  # --syft-runs 0: no Syft
+                        continue
+                    try:
+                        run = timed(full[tool], out[tool])
+                    except RuntimeError as exc:
+                        print(f"{tool} on {name}: {exc}", file=sys.stderr)
+                        failed.add(tool)
+                        continue
+                    finally:
+                        shutil.rmtree(work / f"cache-{tool}-{name}", ignore_errors=True)
+                    if i >= 0:
+                        runs[tool].append(run)
+            for tool, got in runs.items():
+                if got and tool not in failed:
+                    row[tool] = (statistics.median(r.seconds for r in got), statistics.median(r.rss_mb for r in got),
+                                 got[-1].packages)
+                print(name, tool, row.get(tool), [f"{r.seconds:.2f}" for r in got], file=sys.stderr, flush=True)
             rows.append(row)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines = [
-        f"Machine: {machine()}. Median of {args.runs} runs (Syft {args.syft_runs}) after a warm-up; load average "
+        f"Machine: {machine()}. Median of {args.runs} runs (Syft {args.syft_runs}) after a warm-up, the tools "
+        "interleaved run by run; load average "
         f"{load_before:.1f} → {os.getloadavg()[0]:.1f}. Trivy 0.76 and Syft 1.18 with a fresh cache dir per run; "
         "wall time and peak RSS from `/usr/bin/time`; package counts are components (vulnhound: packages, incl. "
         "npm dev dependencies, which Trivy fs and Syft drop — see ACCURACY.md). Reproduce: "

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from vulnhound.sources.blobstream import BlobStream, Limits, _Readable
 from vulnhound.sources.content import ContentStore
 from vulnhound.sources.interface import FileView, PathFilter, Source, SourceError
 from vulnhound.sources.layered import ImageFS, LayeredView
+from vulnhound.sources.mapped import Hasher, MappedBlob, MappedFiles, open_mapped
 from vulnhound.sources.tarstream import TarReader
 
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -148,6 +149,9 @@ class ImageSource(Source):
         self.layers: list[LayerBlob] = []
         self._info = SourceInfo(kind=self.kind, target=target)
         self._store: ContentStore | None = None
+        # Layer hashes still running after open_view, checked by _settle (info() or a clean exit of the with).
+        self._pending: tuple[Hasher, MappedFiles, list[int]] | None = None
+        self._refused: SourceError | None = None
 
     @abstractmethod
     def open_blob(self, layer: LayerBlob) -> contextlib.AbstractContextManager[_Readable]:
@@ -162,8 +166,38 @@ class ImageSource(Source):
         return None
 
     def info(self) -> SourceInfo:
+        self._settle()
         self._fill_info()
         return self._info
+
+    def _settle(self) -> None:
+        """Wait for the hashes of the layers the last ``open_view`` read in place and raise SourceError if one does
+        not match: the scan is refused, nothing built from those layers is returned. ``build_inventory`` calls
+        ``info()`` once cataloging is done, so hashing overlaps parsing and cataloging; a ``with`` block that
+        ends normally settles too."""
+        if self._refused is not None:
+            raise self._refused
+        if self._pending is None:
+            return
+        hasher, files, mapped = self._pending
+        self._pending = None
+        try:
+            hasher.check()
+            for job, idx in zip(hasher.jobs, mapped, strict=True):
+                self.layers[idx].digest = self.layers[idx].digest or job.got
+        except SourceError as exc:
+            self._refused = exc
+            raise
+        finally:
+            hasher.close()
+            files.close()
+
+    def _abandon(self) -> None:
+        if self._pending is not None:
+            hasher, files, _ = self._pending
+            self._pending = None
+            hasher.close()
+            files.close()
 
     def _fill_info(self) -> None:
         self._info.kind = self.kind
@@ -183,35 +217,100 @@ class ImageSource(Source):
                 stream.close()
 
     def open_view(self, wants: PathFilter) -> FileView:
+        self._abandon()
+        self._refused = None
         self._fill_info()
         if self._store is not None:
             self._store.close()
         self._store = ContentStore()
         fs = ImageFS([lb.diff_id for lb in self.layers], self._store)
         self.limits.used = 0
-        for idx, layer in enumerate(self.layers):
-            with self._reader(layer) as (reader, stream):
-                fs.apply(idx, reader, wants, self._in_place(layer, stream))
-                stream.finish()
-                # docker-archive layers carry no descriptor: describe them from what was read
-                layer.media_type = layer.media_type or DOCKER_LAYER_TYPES[stream.compression]
-                layer.digest = layer.digest or stream.raw_digest
+        files = MappedFiles()
+        hasher: Hasher | None = None
+        done = False
+        try:
+            # Uncompressed blobs on local disk are parsed from a mapping while one thread hashes them; the rest
+            # stream through BlobStream (read, hash and decompress on a thread, parse here).
+            mapped: dict[int, MappedBlob] = {}
+            for idx, layer in enumerate(self.layers):
+                location = self.blob_file(layer)
+                blob = open_mapped(files, location, layer.size, layer.digest or layer.key, self.limits)
+                if blob is None or location is None:
+                    self._apply_streamed(fs, idx, layer, wants)
+                    continue
+                mapped[idx] = blob
+                if self.verify:
+                    hasher = hasher or Hasher()
+                    hasher.add(blob, layer.digest, self.uncompressed_digest(layer))
+                blob.account()
+                reader = TarReader(blob, layer.diff_id)
+                try:
+                    fs.apply(idx, reader, wants, location)
+                except SourceError:
+                    if hasher is not None:  # a tampered earlier layer is the error, as when layers were streamed
+                        hasher.check(upto=len(hasher.jobs) - 1)
+                    raise
+                layer.media_type = layer.media_type or DOCKER_LAYER_TYPES["none"]
                 if reader.missing_end_blocks:
                     fs.warnings.append(f"layer {layer.diff_id}: no end-of-archive blocks (accepted)")
-        for idx, paths in sorted(fs.missing_link_targets().items()):
-            with self._reader(self.layers[idx]) as (reader, stream):
-                fs.capture(idx, reader, paths, self._in_place(self.layers[idx], stream))
-                stream.finish()
+                if hasher is None and blob.available != blob.length:
+                    raise SourceError(f"blob {blob.name}: {blob.available} bytes, manifest says {blob.length}")
+            for idx, paths in sorted(fs.missing_link_targets().items()):
+                if idx in mapped:
+                    where = self.blob_file(self.layers[idx])
+                    assert where is not None
+                    mapped[idx].check_size()
+                    fs.capture_at(idx, paths, where, _reader_at(mapped[idx]))
+                    continue
+                with self._reader(self.layers[idx]) as (reader, stream):
+                    fs.capture(idx, reader, paths, self._in_place(self.layers[idx], stream))
+                    stream.finish()
+            done = True
+        finally:
+            if not done:
+                if hasher is not None:
+                    hasher.close()
+                files.close()
+        if hasher is not None:
+            hasher.finish()
+            self._pending = (hasher, files, list(mapped))
+        else:
+            files.close()
         if fs.warnings:
             self._info.metadata["warnings"] = list(fs.warnings)
         self._info.metadata["captured_bytes"] = self._store.in_memory + self._store.spooled + fs.in_place_bytes
         return LayeredView(fs, len(self.layers) - 1)
+
+    def _apply_streamed(self, fs: ImageFS, idx: int, layer: LayerBlob, wants: PathFilter) -> None:
+        with self._reader(layer) as (reader, stream):
+            fs.apply(idx, reader, wants, self._in_place(layer, stream))
+            stream.finish()
+            # docker-archive layers carry no descriptor: describe them from what was read
+            layer.media_type = layer.media_type or DOCKER_LAYER_TYPES[stream.compression]
+            layer.digest = layer.digest or stream.raw_digest
+            if reader.missing_end_blocks:
+                fs.warnings.append(f"layer {layer.diff_id}: no end-of-archive blocks (accepted)")
 
     def _in_place(self, layer: LayerBlob, stream: BlobStream) -> tuple[str, int] | None:
         # Only verified, uncompressed blobs: what catalogers read later is what was hashed now.
         return self.blob_file(layer) if stream.compression == "none" and self.verify else None
 
     def close(self) -> None:
+        self._abandon()
         if self._store is not None:
             self._store.close()
             self._store = None
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self._settle()
+        finally:
+            self.close()
+
+
+def _reader_at(blob: MappedBlob) -> Callable[[int, int], bytes]:
+    def read_at(offset: int, n: int) -> bytes:
+        return blob.mm[offset : min(offset + n, blob.end)]
+
+    return read_at

@@ -24,7 +24,7 @@ DEFAULT_MAX_ENTRIES = 2_000_000
 class Node:
     """One version of one path. ``kind``: file, dir, symlink, hardlink, other (device/fifo) or deleted."""
 
-    __slots__ = ("content", "kind", "layer", "link", "mode", "prev", "size", "target")
+    __slots__ = ("at", "content", "kind", "layer", "link", "mode", "prev", "size", "target")
 
     def __init__(self, kind: str, layer: int, prev: Node | None, size: int = 0, mode: int = 0o644,
                  link: str | None = None) -> None:
@@ -36,6 +36,7 @@ class Node:
         self.link = link  # symlink target as written, or the hard link's target path (normalized)
         self.content: Content | None = None
         self.target: Node | None = None  # hard links: the version of the file they link to
+        self.at = -1  # files of in-place layers: where the body starts in the blob's file
 
 
 class ImageFS:
@@ -87,6 +88,8 @@ class ImageFS:
             self._mkdirs(parent, idx)
             node = self._push(path, entry.kind, idx, size=entry.size, mode=entry.mode)
             if entry.kind == "file":
+                if in_place is not None:
+                    node.at = in_place[1] + reader.offset
                 if entry.size <= self.max_capture and wants(path):
                     node.content = self._capture(reader, entry.size, in_place)
             elif entry.kind == "symlink":
@@ -117,6 +120,22 @@ class ImageFS:
                 node = node.prev
             if node is not None and node.layer == idx and node.kind == "file" and entry.size <= self.max_capture:
                 node.content = self._capture(reader, entry.size, in_place)
+
+    def capture_at(self, idx: int, paths: set[str], in_place: tuple[str, int],
+                   read_at: Callable[[int, int], bytes]) -> None:
+        """``capture`` for an in-place layer without reading it again: bodies are where ``apply`` saw them.
+        ``read_at(offset, n)`` reads the blob's file."""
+        for path in paths:
+            node = self.nodes.get(path)
+            while node is not None and node.layer > idx:
+                node = node.prev
+            if (node is not None and node.layer == idx and node.kind == "file" and node.size <= self.max_capture
+                    and node.at >= 0):
+                if node.size > SMALL:
+                    self.in_place_bytes += node.size
+                    node.content = InPlace(in_place[0], node.at, node.size)
+                else:
+                    node.content = self.store.put(_Body(read_at, node.at, node.size), node.size)
 
     def _current(self, path: str) -> Node | None:
         node = self.nodes.get(path)
@@ -211,6 +230,20 @@ class ImageFS:
         return todo
 
 
+class _Body:
+    """A member body at a known offset, read in order (what ``ContentStore.put`` consumes)."""
+
+    def __init__(self, read_at: Callable[[int, int], bytes], offset: int, size: int) -> None:
+        self.read_at = read_at
+        self.pos = offset
+        self.end = offset + size
+
+    def read_body(self, n: int) -> bytes:
+        data = self.read_at(self.pos, min(n, self.end - self.pos))
+        self.pos += len(data)
+        return data
+
+
 class LayeredView(FileView):
     """The image filesystem as it stood right after layer ``upto`` (the top layer for the image's view)."""
 
@@ -231,6 +264,15 @@ class LayeredView(FileView):
             node = self.fs.version(path, self.upto)
             if node is not None and node.kind in ("file", "symlink", "hardlink"):
                 yield self._meta(path, node)
+
+    def iter_paths(self) -> Iterator[str]:
+        """The paths of ``iter_files`` without building their metadata (the engine asks ``meta`` for wanted
+        files only)."""
+        version = self.fs.version
+        for path in self.fs.nodes:
+            node = version(path, self.upto)
+            if node is not None and node.kind in ("file", "symlink", "hardlink"):
+                yield path
 
     def meta(self, path: str) -> FileMeta | None:
         p = normalize(path)

@@ -14,6 +14,8 @@ from vulnhound.sources.interface import SourceError
 
 BLOCK = 512
 REGULAR = frozenset(b"07\x00S")  # regular, contiguous, old-style regular, GNU sparse (treated as regular)
+ZERO_BLOCK = bytes(BLOCK)
+GNU_LONG_NAME, GNU_LONG_LINK, PAX_HEADER, PAX_GLOBAL = b"LKxg"
 
 
 class Stream(Protocol):
@@ -133,28 +135,28 @@ class TarReader:
                 return
             if len(hdr) < BLOCK:
                 raise TarError(f"layer {self.name}: truncated header at offset {start}; the layer was cut short")
-            if hdr.count(0) == BLOCK:
+            if hdr == ZERO_BLOCK:
                 return  # end-of-archive; any further zero block is padding
             self._check(hdr, start)
             typeflag = hdr[156]
             size = _num(hdr[124:136])
-            if typeflag in (ord("L"), ord("K")):
+            if typeflag in (GNU_LONG_NAME, GNU_LONG_LINK):
                 value = self._read_meta_body(size, "GNU long name").split(b"\x00", 1)[0]
                 decoded = value.decode("utf-8", "surrogateescape")
-                if typeflag == ord("L"):
+                if typeflag == GNU_LONG_NAME:
                     long_name = decoded
                 else:
                     long_link = decoded
                 continue
-            if typeflag in (ord("x"), ord("g")):
+            if typeflag in (PAX_HEADER, PAX_GLOBAL):
                 records = _pax(self._read_meta_body(size, "PAX"))
-                if typeflag == ord("x"):
+                if typeflag == PAX_HEADER:
                     pax.update(records)
                 continue
             name = _str(hdr[0:100])
             if hdr[257:263] == b"ustar\x00" and hdr[345] != 0:
                 name = _str(hdr[345:500]) + "/" + name
-            linkname = _str(hdr[157:257])
+            linkname = _str(hdr[157:257]) if hdr[157] else ""  # empty for all but links: skip the decode
             if long_name is not None:
                 name = long_name
             if long_link is not None:

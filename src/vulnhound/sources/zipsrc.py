@@ -13,13 +13,11 @@ archive whose declared sizes add up past ``max_total`` or whose members compress
 
 from __future__ import annotations
 
-import hashlib
 import io
 import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
 from vulnhound.inventory.model import SourceInfo
@@ -33,6 +31,7 @@ from vulnhound.sources.interface import (
     normalize,
     resolve_links,
 )
+from vulnhound.sources.mapped import BackgroundDigests
 
 MAX_TOTAL = 4 << 30  # declared uncompressed bytes over all members (Lambda itself allows 250 MB unzipped)
 MAX_RATIO = 200  # uncompressed/compressed for one member; text compresses ~10x, bombs ~1000x
@@ -41,11 +40,14 @@ MAX_MEMBERS = 500_000
 MAX_LINK_SIZE = 4096
 
 
-@dataclass(frozen=True, slots=True)
 class _Member:
-    archive: int
-    info: zipfile.ZipInfo
-    link: bool
+    # a plain slotted class: one is made per member, and a frozen dataclass's __init__ is several times slower
+    __slots__ = ("archive", "info", "link")
+
+    def __init__(self, archive: int, info: zipfile.ZipInfo, link: bool) -> None:
+        self.archive = archive
+        self.info = info
+        self.link = link
 
 
 class _CheckedMember(io.RawIOBase):
@@ -81,6 +83,8 @@ def _unsafe(name: str) -> bool:
     n = name.replace("\\", "/")
     if n.startswith("/") or (len(n) > 1 and n[1] == ":"):
         return True
+    if ".." not in n:
+        return False  # the common case, decided without splitting
     depth = 0
     for part in n.split("/"):
         if part == "..":
@@ -100,19 +104,24 @@ class ZipView(FileView):
         self._members: dict[str, _Member] = {}
         self._dirs: set[str] = {""}
         self.unsafe_names: list[str] = []
+        # One pass per member of function zips with thousands of files: the common case is tested inline.
+        members, dirs = self._members, self._dirs
         for index, (zf, prefix) in enumerate(archives):
+            base = f"{prefix}/" if prefix else ""
             for info in zf.infolist():
-                if _unsafe(info.filename):
-                    self.unsafe_names.append(info.filename)
+                name = info.filename
+                if ("\\" in name or ".." in name or name[:1] == "/" or name[1:2] == ":") and _unsafe(name):
+                    self.unsafe_names.append(name)
                     continue
-                path = normalize(f"{prefix}/{info.filename}")
+                path = normalize(base + name)
                 if not path:
                     continue
-                self._add_parents(path)
-                if info.is_dir():
-                    self._dirs.add(path)
+                if path.rpartition("/")[0] not in dirs:
+                    self._add_parents(path)
+                if name.endswith("/"):  # ZipInfo.is_dir(), without the call
+                    dirs.add(path)
                     continue
-                self._members[path] = _Member(index, info, _is_symlink(info))
+                members[path] = _Member(index, info, info.create_system == 3 and _is_symlink(info))
 
     def _add_parents(self, path: str) -> None:
         # Climb only until a known directory: its ancestors are known too.
@@ -134,6 +143,11 @@ class ZipView(FileView):
     def iter_files(self) -> Iterator[FileMeta]:
         for path, m in self._members.items():
             yield self._meta(path, m)
+
+    def iter_paths(self) -> Iterator[str]:
+        """The paths of ``iter_files`` without building their metadata (the engine asks ``meta`` for wanted
+        files only)."""
+        return iter(list(self._members))
 
     def meta(self, path: str) -> FileMeta | None:
         p = normalize(path)
@@ -224,15 +238,23 @@ class ZipSource(Source):
         if total > max_total:
             self.close()
             raise SourceError(f"{path}: function and layers add up to {total} bytes uncompressed, over {max_total}")
-        self._info.digest = "sha256:" + _sha256(path)
+        # The archives' digests are computed on a thread while the scan goes on (hashlib releases the GIL);
+        # info() waits for them.
+        self._digests = BackgroundDigests([path, *self.layers])
         meta = self._info.metadata
         if runtime:
             meta["runtime"] = runtime
         if kind == "function":
             meta["layout"] = {"code": "var/task", "layers": "opt"}
-            meta["layers"] = [{"path": p, "digest": "sha256:" + _sha256(p)} for p in self.layers]
+            meta["layers"] = []  # filled by info(); the key holds its place in the metadata's order
 
     def info(self) -> SourceInfo:
+        if self._info.digest is None:
+            digests = self._digests.result()
+            self._info.digest = digests[0]
+            if self.kind == "function":
+                self._info.metadata["layers"] = [{"path": p, "digest": d}
+                                                 for p, d in zip(self.layers, digests[1:], strict=True)]
         return self._info
 
     def open_view(self, wants: PathFilter) -> FileView:
@@ -250,11 +272,3 @@ class ZipSource(Source):
         for zf in self._files:
             zf.close()
         self._files = []
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()

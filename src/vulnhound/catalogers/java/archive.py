@@ -13,13 +13,13 @@ Bounds: nesting depth, per-entry size and compression ratio (zip bombs are refus
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from vulnhound.catalogers.interface import CatalogContext, Cataloger, CatalogResult, WantHints
 from vulnhound.catalogers.java.metadata import name_version_from_filename, parse_manifest, parse_properties
@@ -28,14 +28,28 @@ from vulnhound.inventory.model import MAVEN, CatalogIssue, Package
 from vulnhound.inventory.purl import make_purl
 from vulnhound.sources.interface import FileView
 
+if TYPE_CHECKING:
+    import zipfile
+
 NAME = "java-archive"
 SUFFIXES = (".jar", ".war", ".ear", ".jpi", ".hpi")
 MAX_DEPTH = 4
 MAX_META_SIZE = 1 << 20  # a manifest or pom.properties; real ones are a few KB
 MAX_NESTED_SIZE = 256 << 20
 MAX_RATIO = 100  # deflate rarely beats 10:1 on jars; 1000:1 is a bomb
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError,
-               OSError, ValueError, KeyError)
+
+
+@functools.cache
+def _zip_errors() -> tuple[type[Exception], ...]:
+    # zipfile (with pathlib) is imported on first use: it is ~4 ms of every scan's start-up, and most have no jar.
+    import zipfile
+
+    return (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError,
+            OSError, ValueError, KeyError)
+
+
+def _refused_or_zip_errors() -> tuple[type[Exception], ...]:
+    return (_Refused, *_zip_errors())
 
 
 _COORD = re.compile(r"^[A-Za-z0-9_.-]+$")  # Maven's id charset; others would make misleading PURLs
@@ -61,6 +75,8 @@ class JavaArchiveCataloger(Cataloger):
         return path.lower().endswith(SUFFIXES)
 
     def catalog(self, view: FileView, paths: Sequence[str], ctx: CatalogContext) -> CatalogResult:
+        import zipfile
+
         result = CatalogResult()
         for path in paths:
             if is_symlink(view, path):
@@ -71,19 +87,21 @@ class JavaArchiveCataloger(Cataloger):
                     src: BinaryIO = fh if fh.seekable() else io.BytesIO(fh.read(ctx.max_file_size))
                     with zipfile.ZipFile(src) as zf:
                         _archive(zf, path.rsplit("/", 1)[-1], path, 0, walk)
-            except _ZIP_ERRORS as exc:
+            except _zip_errors() as exc:
                 result.issues.append(CatalogIssue(NAME, path, f"not a readable zip archive: {exc}"))
         return result
 
 
 def _archive(zf: zipfile.ZipFile, filename: str, virtual: str, depth: int, walk: _Walk) -> None:
+    import zipfile
+
     infos = zf.infolist()
     poms = [i for i in infos if i.filename.startswith("META-INF/maven/") and i.filename.endswith("/pom.properties")]
     found = False
     for info in poms:
         try:
             props = parse_properties(_read(zf, info, MAX_META_SIZE, walk).decode("utf-8", errors="replace"))
-        except (_Refused, *_ZIP_ERRORS) as exc:
+        except _refused_or_zip_errors() as exc:
             walk.result.issues.append(CatalogIssue(NAME, walk.path, f"{virtual}:{info.filename}: {exc}"))
             continue
         group, artifact, version = props.get("groupId"), props.get("artifactId"), props.get("version")
@@ -109,7 +127,7 @@ def _archive(zf: zipfile.ZipFile, filename: str, virtual: str, depth: int, walk:
                 _archive(nested, info.filename, inner, depth + 1, walk)
         except _Refused as exc:
             walk.result.issues.append(CatalogIssue(NAME, walk.path, f"{inner}: refused: {exc}", severity="note"))
-        except _ZIP_ERRORS as exc:
+        except _zip_errors() as exc:
             walk.result.issues.append(CatalogIssue(NAME, walk.path, f"{inner}: not a readable zip archive: {exc}"))
 
 
@@ -120,7 +138,7 @@ def _from_manifest(zf: zipfile.ZipFile, filename: str, virtual: str, walk: _Walk
         attrs = parse_manifest(_read(zf, info, MAX_META_SIZE, walk).decode("utf-8", errors="replace"))
     except KeyError:
         pass
-    except (_Refused, *_ZIP_ERRORS) as exc:
+    except _refused_or_zip_errors() as exc:
         walk.result.issues.append(CatalogIssue(NAME, walk.path, f"{virtual}:META-INF/MANIFEST.MF: {exc}"))
     file_name, file_version = name_version_from_filename(filename)
     symbolic = attrs.get("Bundle-SymbolicName", "").split(";", 1)[0].strip()

@@ -6,7 +6,6 @@ with the next record when the format allows it. Pure Python, no librpm.
 
 from __future__ import annotations
 
-import sqlite3
 import struct
 import urllib.parse
 from collections.abc import Iterator
@@ -28,6 +27,8 @@ class Blob:
 def read_sqlite(path: str) -> Iterator[Blob]:
     """Rows of ``Packages(hnum, blob)``. Opened read-only and immutable: no journal, -wal or -shm files are made,
     so read-only media and shared fixtures stay untouched."""
+    import sqlite3  # on first use: ~2 ms of start-up that only rpm images need
+
     uri = f"file:{urllib.parse.quote(path)}?mode=ro&immutable=1"
     try:
         conn = sqlite3.connect(uri, uri=True)
