@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -32,6 +33,13 @@ def install(app: FastAPI) -> None:
         errors = [{"field": "/".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
                   for e in exc.errors()]
         return problem(422, "Invalid request", "the request does not match the API's schema", errors)
+
+    @app.exception_handler(sa.exc.DataError)
+    async def _data(_: Request, exc: sa.exc.DataError) -> JSONResponse:
+        # A value the database refuses (a NUL character in PostgreSQL text, a string longer than its column):
+        # the input is wrong, not the server. The transaction has rolled back; the SQL stays out of the answer.
+        cause = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else "refused"
+        return problem(422, "Invalid request", f"the database refused a value of the request: {cause}")
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

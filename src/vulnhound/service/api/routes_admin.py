@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vulnhound.service.api.deps import ActorDep, SettingsDep
 from vulnhound.service.domain import accounts
-from vulnhound.service.domain.common import list_audit
+from vulnhound.service.domain.common import decode_token, list_audit, page
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -63,6 +63,11 @@ def revoke_key(key_id: str, who: ActorDep, s: SettingsDep) -> Response:
 
 
 @router.get("/audit")
-def audit_log(who: ActorDep, s: SettingsDep) -> dict[str, Any]:
+def audit_log(who: ActorDep, s: SettingsDep, maxResults: Annotated[int, Query(ge=1, le=1000)] = 200,
+              nextToken: Annotated[str | None, Query(max_length=2048)] = None) -> dict[str, Any]:
+    """Newest first."""
+    before = decode_token(nextToken, "audit", (int,))
     with s.engine.connect() as conn:
-        return {"events": list_audit(conn, who)}
+        rows = list_audit(conn, who, maxResults + 1, before[0] if before else None)
+    items, token = page(rows, maxResults, "audit", lambda r: [r["seq"]])
+    return {"events": items, "nextToken": token}

@@ -36,21 +36,34 @@ def with_default_status(criteria: FilterCriteria) -> FilterCriteria:
 
 def aggregate(conn: sa.Connection, actor: Actor, kind: str, criteria: FilterCriteria,
               max_results: int = 100) -> dict[str, Any]:
+    """The top ``max_results`` groups (most critical, then high, then all findings first) and how many there are.
+
+    One row per group with its counts as FILTER aggregates, ordered and cut in SQL: with 10 k resources or 20 k
+    vulnerabilities only the page leaves the database, not a (group, severity) row per pair.
+    """
     label, key = KEYS[kind]
     crit = with_default_status(criteria)
-    q = (sa.select(key.label("k"), findings.c.severity, sa.func.count().label("n"),
-                   sa.func.sum(sa.case((findings.c.fix_available != "NO", 1), else_=0)).label("fix"),
-                   sa.func.sum(sa.case((findings.c.exploit_available, 1), else_=0)).label("exploit"))
+    count = sa.func.count
+    levels = [count().filter(findings.c.severity == level.upper()).label(level) for level in LEVELS]
+    total = count().label("all")
+    q = (sa.select(key.label("k"), *levels, total,
+                   count().filter(findings.c.fix_available != "NO").label("fix"),
+                   count().filter(findings.c.exploit_available.is_(True)).label("exploit"),
+                   count().over().label("groups"))
          .where(findings.c.account_id == actor.account_id, key.is_not(None), *where(crit))
-         .group_by(key, findings.c.severity))
-    groups: dict[str, dict[str, Any]] = {}
-    for k, severity, n, fix, exploit in conn.execute(q):
-        g = groups.setdefault(k, {label: k, "severityCounts": {"all": 0, **dict.fromkeys(LEVELS, 0)},
-                                  "fixAvailableCount": 0, "exploitAvailableCount": 0})
-        g["severityCounts"]["all"] += n
-        g["severityCounts"][severity.lower()] = g["severityCounts"].get(severity.lower(), 0) + n
-        g["fixAvailableCount"] += int(fix or 0)
-        g["exploitAvailableCount"] += int(exploit or 0)
-    ordered = sorted(groups.values(), key=lambda g: (-g["severityCounts"]["critical"], -g["severityCounts"]["high"],
-                                                     -g["severityCounts"]["all"], str(g[label])))
-    return {"aggregationType": kind, "counts": ordered[:max_results], "totalGroups": len(ordered)}
+         .group_by(key)
+         .order_by(levels[0].desc(), levels[1].desc(), total.desc(), key)
+         .limit(max_results))
+    if conn.dialect.name == "postgresql":
+        # One scan over up to millions of index entries: a hash table that fits in memory, no JIT compilation
+        # (~50 ms, more than it saves here), and index pages costed as the cached pages they are, so the plan
+        # reads the covering index ix_findings_agg (~150 MB per million findings) rather than the table (~1.2 GB).
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        conn.exec_driver_sql("SET LOCAL jit = off")
+        conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
+    counts, groups = [], 0
+    for row in conn.execute(q).mappings():
+        groups = row["groups"]
+        counts.append({label: row["k"], "severityCounts": {"all": row["all"], **{lv: row[lv] for lv in LEVELS}},
+                       "fixAvailableCount": row["fix"], "exploitAvailableCount": row["exploit"]})
+    return {"aggregationType": kind, "counts": counts, "totalGroups": groups}

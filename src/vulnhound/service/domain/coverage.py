@@ -26,13 +26,30 @@ def _status(row: Any, stale_before: str) -> tuple[str, str]:
 
 def list_coverage(conn: sa.Connection, actor: Actor, resource_type: str | None = None,
                   status_code: str | None = None, reason: str | None = None,
-                  now: dt.datetime | None = None) -> list[dict[str, Any]]:
+                  now: dt.datetime | None = None, limit: int | None = None, after: str | None = None
+                  ) -> list[dict[str, Any]]:
+    """By resource id; ``after``: the last resource id of the previous page. The status filters run here, not in
+    SQL (STALE_INVENTORY is decided at read time), so rows are read in batches until ``limit`` match."""
     stale_before = iso((now or dt.datetime.now(dt.UTC)) - STALE_AFTER)
     q = sa.select(resources).where(resources.c.account_id == actor.account_id, resources.c.deleted_at.is_(None))
     if resource_type:
         q = q.where(resources.c.type == resource_type)
+    out: list[dict[str, Any]] = []
+    batch = 1000
+    while limit is None or len(out) < limit:
+        rows = list(conn.execute((q.where(resources.c.id > after) if after is not None else q)
+                                 .order_by(resources.c.id).limit(batch)).mappings())
+        out += _matching(rows, stale_before, status_code, reason)
+        if len(rows) < batch:
+            break
+        after = rows[-1]["id"]
+    return out if limit is None else out[:limit]
+
+
+def _matching(rows: list[Any], stale_before: str, status_code: str | None, reason: str | None
+              ) -> list[dict[str, Any]]:
     out = []
-    for r in conn.execute(q.order_by(resources.c.id)).mappings():
+    for r in rows:
         code, why = _status(r, stale_before)
         if (status_code and code != status_code) or (reason and why != reason):
             continue

@@ -116,6 +116,18 @@ def _bool_clause(col: sa.ColumnElement[Any], fs: list[StringFilter]) -> sa.Colum
     return sa.and_(*parts) if parts else None
 
 
+def _rank_clause(fs: list[StringFilter]) -> sa.ColumnElement[bool] | None:
+    """The severity EQUALS filters again as ranks: redundant, but it lets the default sort (severity rank, id)
+    seek to HIGH in its index instead of walking past every CRITICAL finding first."""
+    from vulnhound.service.domain.lifecycle import _SEVERITY_RANK
+
+    anyof = [f.value for f in fs if f.comparison != "NOT_EQUALS"]
+    if not anyof or any(f.comparison == "PREFIX" or f.value not in _SEVERITY_RANK for f in fs
+                        if f.comparison != "NOT_EQUALS"):
+        return None
+    return findings.c.severity_rank.in_(sorted({_SEVERITY_RANK[v] for v in anyof}))
+
+
 def _range(col: sa.ColumnElement[Any], lo: Any, hi: Any) -> sa.ColumnElement[bool]:
     parts = [c for c in ((col >= lo) if lo is not None else None, (col <= hi) if hi is not None else None)
              if c is not None]
@@ -128,6 +140,8 @@ def where(criteria: FilterCriteria) -> list[sa.ColumnElement[bool]]:
     for name, col in STRING_COLUMNS.items():
         if (c := string_clause(col, getattr(criteria, name))) is not None:
             out.append(c)
+    if (c := _rank_clause(criteria.severity)) is not None:
+        out.append(c)
     if (c := _bool_clause(findings.c.exploit_available, criteria.exploitAvailable)) is not None:
         out.append(c)
     for name, ncol in NUMBER_COLUMNS.items():

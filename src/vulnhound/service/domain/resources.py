@@ -21,9 +21,10 @@ def identity_of(rtype: str, name: str, details: dict[str, Any]) -> str:
         raise Invalid(f"unknown resource type {rtype!r}: use one of {', '.join(TYPES)}")
     if not name.strip():
         raise Invalid("a resource needs a name (host name, image repository, function name)")
-    if rtype == "CONTAINER_IMAGE" and details.get("imageDigest"):
-        return f"{name}@{details['imageDigest']}"
-    return name
+    identity = f"{name}@{details['imageDigest']}" if rtype == "CONTAINER_IMAGE" and details.get("imageDigest") else name
+    if len(identity) > 700:  # the column's width: PostgreSQL would refuse it
+        raise Invalid("name and imageDigest together may have at most 700 characters")
+    return identity
 
 
 def _check_tags(tags: dict[str, str]) -> None:
