@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
+from conftest import _pg_database
 from typer.testing import CliRunner
 
 from vulnhound.advisories.store.engine import open_engine as open_kb_engine
@@ -50,3 +51,23 @@ def test_unreachable_database() -> None:
     result = CliRunner().invoke(app, ["server", "--database-url", UNREACHABLE])
     assert result.exit_code == 2
     assert "cannot use the database" in result.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def test_migrations_build_exactly_the_declared_tables(backend: str, tmp_path: Path) -> None:
+    """Upgrading through every migration gives what ``tables.py`` declares: no drift either way."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from vulnhound.service.db.tables import metadata
+
+    urls = iter([f"sqlite:///{tmp_path / 'm.db'}"]) if backend == "sqlite" else _pg_database()
+    url = next(urls)
+    engine = open_store(url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+            assert compare_metadata(ctx, metadata) == []
+    finally:
+        engine.dispose()
+        next(urls, None)  # drops the PostgreSQL database

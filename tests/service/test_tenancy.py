@@ -24,7 +24,8 @@ def owned(service: Any, new_account: Any) -> tuple[Api, dict[str, str]]:
                                                    "filterCriteria": {"resourceId": [
                                                        {"comparison": "EQUALS", "value": rid}]}})["filterId"]
     key = api.ok("POST", "/v1/keys", 201, json={"name": "ro", "role": "read-only"})
-    return api, {"rid": rid, "sid": sid, "fid": fid, "flt": flt, "key": key["keyId"], "ro": key["token"]}
+    wh = api.ok("POST", "/v1/webhooks", 201, json={"url": "http://127.0.0.1:9/hook"})["webhookId"]
+    return api, {"rid": rid, "sid": sid, "fid": fid, "flt": flt, "key": key["keyId"], "ro": key["token"], "wh": wh}
 
 
 def walk(ids: dict[str, str], doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], int | None]]:
@@ -63,6 +64,14 @@ def walk(ids: dict[str, str], doc: dict[str, Any]) -> list[tuple[str, str, dict[
         ("GET", f"/v1/filters/{ids['flt']}", {}, OWNER_ONLY),
         ("PATCH", f"/v1/filters/{ids['flt']}", {"json": {"name": "renamed"}}, OWNER_ONLY),
         ("DELETE", f"/v1/filters/{ids['flt']}", {}, OWNER_ONLY),
+        ("POST", "/v1/webhooks", {"json": {"url": "http://127.0.0.1:9/mine"}}, None),
+        ("GET", "/v1/webhooks", {}, None),
+        ("GET", f"/v1/webhooks/{ids['wh']}", {}, OWNER_ONLY),
+        ("PATCH", f"/v1/webhooks/{ids['wh']}", {"json": {"url": "http://127.0.0.1:9/stolen"}}, OWNER_ONLY),
+        ("DELETE", f"/v1/webhooks/{ids['wh']}", {}, OWNER_ONLY),
+        ("GET", f"/v1/webhooks/{ids['wh']}/deliveries", {}, OWNER_ONLY),
+        ("POST", f"/v1/webhooks/{ids['wh']}/deliveries/replay", {"json": {}}, OWNER_ONLY),
+        ("GET", "/v1/events", {}, None),
     ]
 
 
@@ -89,7 +98,7 @@ def test_second_account_reads_and_writes_nothing_of_the_first(service: Any, new_
             text = r.text
             if path.startswith("/v1/filters"):  # the intruder's own rule echoes the id it was given
                 text = text.replace(ids["rid"], "")
-            for secret in (ids["rid"], ids["fid"], ids["sid"], ids["flt"], ids["key"]):
+            for secret in (ids["rid"], ids["fid"], ids["sid"], ids["flt"], ids["key"], ids["wh"]):
                 assert secret not in text, (method, path)
         else:
             assert r.status_code == expected, (method, path, r.status_code, r.text)

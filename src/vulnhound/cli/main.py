@@ -30,9 +30,9 @@ def main(
 
 def _register() -> None:
     # The one list of command modules; each exposes ``register(app)``.
-    from vulnhound.cli import db, remote, sbom, scan, server
+    from vulnhound.cli import db, remote, sbom, scan, server, worker
 
-    for module in (sbom, scan, db, server, remote):
+    for module in (sbom, scan, db, server, remote, worker):
         module.register(app)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from vulnhound import __version__
-from vulnhound.service.api import problems, routes_admin, routes_findings, routes_resources
+from vulnhound.service.api import problems, routes_admin, routes_events, routes_findings, routes_jobs, routes_resources
 from vulnhound.service.api.deps import Settings
 
 
@@ -17,7 +17,7 @@ def create_app(settings: Settings) -> FastAPI:
                               "`Authorization: Bearer <API key>`.")
     app.state.settings = settings
     problems.install(app)
-    for module in (routes_admin, routes_resources, routes_findings):
+    for module in (routes_admin, routes_resources, routes_findings, routes_jobs, routes_events):
         app.include_router(module.router)
 
     @app.get("/v1/health", tags=["health"])

@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Request
 from vulnhound.matching.index import AdvisoryIndex
 from vulnhound.service.domain.accounts import authenticate
 from vulnhound.service.domain.common import Actor, Invalid
+from vulnhound.service.jobs.interface import JobContext
 
 DEFAULT_MAX_UPLOAD = 64 * 1024 * 1024
 
@@ -24,6 +25,8 @@ class Settings:
     index: Callable[[], AdvisoryIndex]
     scan_roots: tuple[Path, ...] = ()
     max_upload: int = DEFAULT_MAX_UPLOAD
+    jobs: JobContext | None = None  # None: requests run their jobs inline (tests, tools embedding the app)
+    job_wait: float = 60.0  # a scan request waits this long for its job before answering QUEUED/RUNNING
 
 
 def settings(request: Request) -> Settings:
@@ -58,7 +61,7 @@ async def json_body(request: Request) -> Any:
         chunks.append(chunk)
     try:
         return json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise Invalid(f"the body is not JSON: {exc}") from None
 
 

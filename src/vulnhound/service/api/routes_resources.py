@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vulnhound.service.api.deps import ActorDep, SettingsDep, json_body
 from vulnhound.service.domain import coverage, exports, resources, scans
+from vulnhound.service.domain.common import decode_token, page
+from vulnhound.service.jobs.dispatch import dispatch, scan_job
 
 router = APIRouter(prefix="/v1", tags=["resources"])
 
@@ -41,11 +43,19 @@ def create_resource(body: ResourceIn, who: ActorDep, s: SettingsDep) -> dict[str
         return resources.create(conn, who, body.type, body.name, body.details, body.tags)
 
 
+MaxResults = Annotated[int, Query(ge=1, le=1000)]
+NextToken = Annotated[str | None, Query(max_length=2048)]
+
+
 @router.get("/resources")
-def list_resources(who: ActorDep, s: SettingsDep, type: ResourceType | None = None,
-                   includeDeleted: bool = False) -> dict[str, Any]:
+def list_resources(who: ActorDep, s: SettingsDep, type: ResourceType | None = None, includeDeleted: bool = False,
+                   maxResults: MaxResults = 1000, nextToken: NextToken = None) -> dict[str, Any]:
+    scope = f"resources|{type}|{includeDeleted}"
+    after = decode_token(nextToken, scope, (str,))
     with s.engine.connect() as conn:
-        return {"resources": resources.list_all(conn, who, type, includeDeleted)}
+        rows = resources.list_all(conn, who, type, includeDeleted, maxResults + 1, after[0] if after else None)
+    items, token = page(rows, maxResults, scope, lambda r: [r["resourceId"]])
+    return {"resources": items, "nextToken": token}
 
 
 @router.get("/resources/{resource_id}")
@@ -75,7 +85,8 @@ def push_inventory(resource_id: str, who: ActorDep, s: SettingsDep,
     """Upload an inventory collected elsewhere (the agent's push path); it is matched at once."""
     with s.engine.begin() as conn:
         sid = scans.create_push(conn, who, resource_id, doc)
-    scans.run_scan(s.engine, s.index, sid)
+        job = scan_job(conn, who.account_id, sid)
+    dispatch(s, job)
     with s.engine.connect() as conn:
         return scans.get(conn, who, sid)
 
@@ -85,15 +96,21 @@ def scan_target(body: TargetScanIn, who: ActorDep, s: SettingsDep) -> dict[str, 
     """Have the server collect the inventory of a target under its scan roots, then match it."""
     with s.engine.begin() as conn:
         sid = scans.create_target(conn, who, body.resourceId, body.target, s.scan_roots)
-    scans.run_scan(s.engine, s.index, sid)
+        job = scan_job(conn, who.account_id, sid)
+    dispatch(s, job)
     with s.engine.connect() as conn:
         return scans.get(conn, who, sid)
 
 
 @router.get("/scans")
-def list_scans(who: ActorDep, s: SettingsDep, resourceId: str | None = None) -> dict[str, Any]:
+def list_scans(who: ActorDep, s: SettingsDep, resourceId: str | None = None, maxResults: MaxResults = 100,
+               nextToken: NextToken = None) -> dict[str, Any]:
+    scope = f"scans|{resourceId}"
+    after = decode_token(nextToken, scope, (str, str))
     with s.engine.connect() as conn:
-        return {"scans": scans.list_for(conn, who, resourceId)}
+        rows = scans.list_for(conn, who, resourceId, maxResults + 1, after)
+    items, token = page(rows, maxResults, scope, lambda r: [r["createdAt"], r["scanId"]])
+    return {"scans": items, "nextToken": token}
 
 
 @router.get("/scans/{scan_id}")
@@ -113,9 +130,15 @@ def sbom(resource_id: str, who: ActorDep, s: SettingsDep,
 
 @router.get("/coverage")
 def list_coverage(who: ActorDep, s: SettingsDep, resourceType: ResourceType | None = None,
-                  statusCode: str | None = None, reason: str | None = None) -> dict[str, Any]:
+                  statusCode: str | None = None, reason: str | None = None, maxResults: MaxResults = 1000,
+                  nextToken: NextToken = None) -> dict[str, Any]:
+    scope = f"coverage|{resourceType}|{statusCode}|{reason}"
+    after = decode_token(nextToken, scope, (str,))
     with s.engine.connect() as conn:
-        return {"coveredResources": coverage.list_coverage(conn, who, resourceType, statusCode, reason)}
+        rows = coverage.list_coverage(conn, who, resourceType, statusCode, reason, limit=maxResults + 1,
+                                      after=after[0] if after else None)
+    items, token = page(rows, maxResults, scope, lambda r: [r["resourceId"]])
+    return {"coveredResources": items, "nextToken": token}
 
 
 @router.get("/coverage/statistics")

@@ -115,8 +115,18 @@ findings = sa.Table(
     sa.Index("ix_findings_resource", "account_id", "resource_id", "status"),
     sa.Index("ix_findings_list", "account_id", "status", "severity_rank", "id"),
     sa.Index("ix_findings_vuln", "account_id", "vulnerability_id"),
-    sa.Index("ix_findings_package", "account_id", "package_name"),
+    sa.Index("ix_findings_package", "account_id", "package_name", "last_observed_at", "id"),
     sa.Index("ix_findings_last", "account_id", "last_observed_at", "id"),
+    # one per sort key (migration 0003): a page is read off the index, the keyset cursor seeks into it
+    sa.Index("ix_findings_severity", "account_id", "severity_rank", "id"),
+    sa.Index("ix_findings_risk", "account_id", "risk_score", "id"),
+    sa.Index("ix_findings_epss", "account_id", "epss_score", "id"),
+    sa.Index("ix_findings_updated", "account_id", "updated_at", "id"),
+    sa.Index("ix_findings_first", "account_id", "first_observed_at", "id"),
+    # aggregations scan this covering index (PostgreSQL) instead of the table and its JSON
+    sa.Index("ix_findings_agg", "account_id", "status",
+             postgresql_include=["resource_id", "package_name", "vulnerability_id", "layer_hash", "resource_type",
+                                 "type", "severity", "fix_available", "exploit_available"]),
 )
 
 finding_history = sa.Table(
@@ -265,4 +275,5 @@ deliveries = sa.Table(
     sa.Column("delivered_at", TS),
     sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
     sa.Index("ix_deliveries_subject", "webhook_id", "subject", "event_seq"),
+    sa.Index("ix_deliveries_pending", "webhook_id", "status", "event_seq"),  # a round reads only pending rows
 )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
+import re
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -33,6 +35,7 @@ SORT_COLUMNS: dict[str, sa.ColumnElement[Any]] = {
     "RESOURCE_TYPE": findings.c.resource_type,
     "RESOURCE_ID": findings.c.resource_id,
 }
+_ID = re.compile(r"[0-9a-f]{1,64}")
 SortField = Literal["SEVERITY", "FIRST_OBSERVED_AT", "LAST_OBSERVED_AT", "UPDATED_AT", "RISK_SCORE",
                     "INSPECTOR_SCORE", "EPSS_SCORE", "VULNERABILITY_ID", "PACKAGE_NAME", "FINDING_STATUS",
                     "FINDING_TYPE", "RESOURCE_TYPE", "RESOURCE_ID"]
@@ -54,13 +57,33 @@ def encode_cursor(value: Any, fid: str, fp: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str, fp: str) -> tuple[Any, str]:
+NUMERIC_SORTS = frozenset({"SEVERITY", "RISK_SCORE", "INSPECTOR_SCORE", "EPSS_SCORE"})
+
+
+def _cursor_value(value: Any, numeric: bool) -> Any:
+    """The sort value of a cursor if it has the sort column's type; anyone can forge a token, and a mistyped
+    value would reach the database as a comparison PostgreSQL refuses (or an integer SQLite cannot bind)."""
+    if numeric:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(float(value)):
+            raise ValueError
+        # an integer stays one (the severity rank column is an integer: a float literal would cast the column and
+        # lose its index); one too large for a 64-bit column becomes a float, which compares just as well
+        return value if isinstance(value, int) and abs(value) < 2**62 else float(value)
+    if not isinstance(value, str) or len(value) > 1024 or "\x00" in value:
+        raise ValueError
+    return value
+
+
+def decode_cursor(token: str, fp: str, numeric: bool | None = None) -> tuple[Any, str]:
+    """(sort value, finding id) of a token; ``numeric`` (when known) is whether the sort column is a number."""
     try:
         doc = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         value, fid, h = doc["v"], doc["i"], doc["h"]
-        if not isinstance(fid, str) or not isinstance(value, str | int | float):
+        if not isinstance(fid, str) or not _ID.fullmatch(fid) or not isinstance(value, str | int | float):
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+        if numeric is not None:
+            value = _cursor_value(value, numeric)
+    except (ValueError, KeyError, TypeError, OverflowError):
         raise Invalid("invalid nextToken") from None
     if h != fp:
         raise Invalid("nextToken belongs to a request with other filterCriteria or sortCriteria")
@@ -89,7 +112,7 @@ def list_findings(conn: sa.Connection, actor: Actor, criteria: FilterCriteria, s
     desc = sort.sortOrder == "DESC"
     q = sa.select(findings, key.label("_k")).where(findings.c.account_id == actor.account_id, *where(criteria))
     if next_token:
-        value, last = decode_cursor(next_token, fp)
+        value, last = decode_cursor(next_token, fp, sort.field in NUMERIC_SORTS)
         pos = sa.tuple_(key, findings.c.id)
         q = q.where(pos < sa.tuple_(sa.literal(value), sa.literal(last)) if desc
                     else pos > sa.tuple_(sa.literal(value), sa.literal(last)))
@@ -110,7 +133,8 @@ def get_finding(conn: sa.Connection, actor: Actor, fid: str) -> dict[str, Any]:
 
 def _history_wire(r: Any) -> dict[str, Any]:
     return {"findingId": r["finding_id"], "at": r["at"], "fromStatus": r["from_status"], "toStatus": r["to_status"],
-            "reason": r["reason"], "scanId": r["scan_id"], "ruleId": r["rule_id"]}
+            "reason": r["reason"], "scanId": r["scan_id"], "ruleId": r["rule_id"], "cause": r["cause"],
+            "kbOperation": r["kb_operation"], "detail": r["detail"]}
 
 
 def finding_history_of(conn: sa.Connection, actor: Actor, fid: str) -> list[dict[str, Any]]:

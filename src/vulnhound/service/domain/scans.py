@@ -1,5 +1,6 @@
 """Scans: an uploaded inventory (the push path agents use) or a target the server collects itself, then match,
-then the finding lifecycle, then coverage. ``run_scan`` is the unit of work a later job executor will run.
+then the finding lifecycle, then coverage, the package-key index and the events, in one transaction. ``run_scan``
+is the unit of work a job executor runs.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import sqlalchemy as sa
 from vulnhound.findings.model import Finding, FindingType
 from vulnhound.inventory.model import Inventory
 from vulnhound.matching.index import AdvisoryIndex
-from vulnhound.service.db.tables import resources, scans
+from vulnhound.service.continuous import keyindex
+from vulnhound.service.db.tables import findings, resources, scans
 from vulnhound.service.domain import inventories
 from vulnhound.service.domain import resources as res
 from vulnhound.service.domain.common import Actor, Forbidden, Invalid, NotFound, audit, new_id, now
 from vulnhound.service.domain.lifecycle import ingest
 from vulnhound.service.domain.suppression import apply_rules
+from vulnhound.service.events.outbox import emit
 
 STALE_AFTER = dt.timedelta(days=7)
 PATH_PREFIXES = ("dir", "oci-dir", "oci-archive", "docker-archive", "zip", "function", "sbom")
@@ -34,8 +37,12 @@ def _wire(row: Any) -> dict[str, Any]:
 
 def _insert(conn: sa.Connection, actor: Actor, rid: str, kind: str, target: str | None, digest: str | None) -> str:
     sid = new_id()
+    # The coverage before the scan: the end of the scan emits coverage.changed only when it really changed.
+    before = conn.execute(sa.select(resources.c.scan_status, resources.c.scan_reason).where(
+        resources.c.id == rid)).first()
+    stats = {"coverageBefore": list(before)} if before else {}
     conn.execute(scans.insert().values(id=sid, account_id=actor.account_id, resource_id=rid, kind=kind, target=target,
-                                       status="QUEUED", created_at=now(), inventory_sha256=digest, stats={}))
+                                       status="QUEUED", created_at=now(), inventory_sha256=digest, stats=stats))
     conn.execute(sa.update(resources).where(resources.c.id == rid).values(
         scan_status="PENDING", scan_reason="SCAN_IN_PROGRESS", scan_message=None))
     audit(conn, actor, actor.account_id, "scan.create", sid, resourceId=rid, kind=kind)
@@ -79,10 +86,15 @@ def get(conn: sa.Connection, actor: Actor, sid: str) -> dict[str, Any]:
     return _wire(row)
 
 
-def list_for(conn: sa.Connection, actor: Actor, rid: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def list_for(conn: sa.Connection, actor: Actor, rid: str | None = None, limit: int = 100,
+             after: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Newest first; ``after``: the (createdAt, scanId) of the last row of the previous page."""
     q = sa.select(scans).where(scans.c.account_id == actor.account_id)
     if rid:
         q = q.where(scans.c.resource_id == rid)
+    if after:
+        q = q.where(sa.or_(scans.c.created_at < after[0],
+                           sa.and_(scans.c.created_at == after[0], scans.c.id > after[1])))
     return [_wire(r) for r in conn.execute(q.order_by(scans.c.created_at.desc(), scans.c.id).limit(limit)).mappings()]
 
 
@@ -103,12 +115,26 @@ def coverage_of(inv: Inventory, found: list[Finding]) -> tuple[str, str, str | N
     return "ACTIVE", "SUCCESSFUL", None
 
 
-def _fail(engine: sa.Engine, sid: str, rid: str, message: str) -> None:
+def _coverage_event(conn: sa.Connection, scan: Any, code: str, reason: str, message: str | None) -> None:
+    before = (scan["stats"] or {}).get("coverageBefore")
+    if before is None or tuple(before) != (code, reason):
+        emit(conn, scan["account_id"], "vulnhound.coverage.changed", scan["resource_id"], {
+            "resourceId": scan["resource_id"], "scanId": scan["id"],
+            "from": None if before is None else {"statusCode": before[0], "reason": before[1]},
+            "to": {"statusCode": code, "reason": reason, "message": message}})
+
+
+def _fail(engine: sa.Engine, scan: Any, message: str) -> None:
+    sid, rid = scan["id"], scan["resource_id"]
     with engine.begin() as conn:
         conn.execute(sa.update(scans).where(scans.c.id == sid).values(status="FAILED", reason=message,
                                                                       finished_at=now()))
-        conn.execute(sa.update(resources).where(resources.c.id == rid, resources.c.deleted_at.is_(None)).values(
-            scan_status="FAILED", scan_reason="SCAN_FAILED", scan_message=message))
+        live = conn.execute(sa.update(resources).where(resources.c.id == rid, resources.c.deleted_at.is_(None)).values(
+            scan_status="FAILED", scan_reason="SCAN_FAILED", scan_message=message)).rowcount
+        emit(conn, scan["account_id"], "vulnhound.scan.failed", rid,
+             {"scanId": sid, "resourceId": rid, "kind": scan["kind"], "reason": message})
+        if live:
+            _coverage_event(conn, scan, "FAILED", "SCAN_FAILED", message)
 
 
 def run_scan(engine: sa.Engine, index: Callable[[], AdvisoryIndex], scan_id: str) -> None:
@@ -130,7 +156,7 @@ def run_scan(engine: sa.Engine, index: Callable[[], AdvisoryIndex], scan_id: str
                 inv = inventories.load(conn, account_id, scan["inventory_sha256"])
         result = match_inventory(inv, idx, rid)
     except Exception as exc:  # a bad target or a broken knowledge base fails this scan, not the server
-        _fail(engine, scan_id, rid, f"{type(exc).__name__}: {exc}")
+        _fail(engine, scan, f"{type(exc).__name__}: {exc}")
         return
     with engine.begin() as conn:
         resource = conn.execute(sa.select(resources).where(resources.c.id == rid)).mappings().one()
@@ -142,6 +168,7 @@ def run_scan(engine: sa.Engine, index: Callable[[], AdvisoryIndex], scan_id: str
         when = now()
         changes = ingest(conn, account_id, rid, resource["type"], result.findings, inv, idx, scan_id, when)
         moved = apply_rules(conn, account_id, rid, scan_id)
+        keyindex.replace(conn, account_id, rid, keyindex.package_keys(inv, idx))
         code, reason, message = coverage_of(inv, result.findings)
         conn.execute(sa.update(resources).where(resources.c.id == rid).values(
             scan_status=code, scan_reason=reason, scan_message=message, last_scanned_at=when,
@@ -150,3 +177,11 @@ def run_scan(engine: sa.Engine, index: Callable[[], AdvisoryIndex], scan_id: str
                  "unmatched": len(result.unmatched), "warnings": result.warnings[:20]}
         conn.execute(sa.update(scans).where(scans.c.id == scan_id).values(
             status="COMPLETED", finished_at=now(), inventory_sha256=digest, stats=stats))
+        severities = {str(sev): int(n) for sev, n in conn.execute(sa.select(findings.c.severity, sa.func.count())
+                      .where(findings.c.account_id == account_id, findings.c.resource_id == rid,
+                             findings.c.status == "ACTIVE").group_by(findings.c.severity))}
+        emit(conn, account_id, "vulnhound.scan.completed", rid, {
+            "scanId": scan_id, "resourceId": rid, "kind": scan["kind"], "inventorySha256": digest,
+            "severityCounts": {"all": sum(severities.values()), **{k.lower(): int(v) for k, v in severities.items()}},
+            "changes": changes.counts()})
+        _coverage_event(conn, scan, code, reason, message)

@@ -15,6 +15,7 @@ from vulnhound.service.db.tables import filters, findings
 from vulnhound.service.domain.common import Actor, Conflict, Invalid, NotFound, audit, new_id, now, parse_time
 from vulnhound.service.domain.criteria import FilterCriteria, where
 from vulnhound.service.domain.lifecycle import _event, history
+from vulnhound.service.events.outbox import emit_many, event_row
 
 ACTIONS = ("NONE", "SUPPRESS")
 
@@ -63,10 +64,14 @@ def get(conn: sa.Connection, actor: Actor, fid: str) -> dict[str, Any]:
     return _wire(row)
 
 
-def list_all(conn: sa.Connection, actor: Actor, action: str | None = None) -> list[dict[str, Any]]:
-    q = sa.select(filters).where(filters.c.account_id == actor.account_id).order_by(filters.c.name)
+def list_all(conn: sa.Connection, actor: Actor, action: str | None = None, limit: int = 1000,
+             after: str | None = None) -> list[dict[str, Any]]:
+    """By name (unique per account); ``after``: the last name of the previous page."""
+    q = sa.select(filters).where(filters.c.account_id == actor.account_id).order_by(filters.c.name).limit(limit)
     if action:
         q = q.where(filters.c.action == action)
+    if after is not None:
+        q = q.where(filters.c.name > after)
     return [_wire(r) for r in conn.execute(q).mappings()]
 
 
@@ -133,5 +138,25 @@ def apply_rules(conn: sa.Connection, account_id: str, resource_id: str | None = 
     if moves:
         conn.execute(sa.update(findings).where(findings.c.id == sa.bindparam("b_id")), moves)
     history(conn, events)
+    _emit(conn, events)
     return {"suppressed": sum(1 for e in events if e["to_status"] == "SUPPRESSED"),
             "unsuppressed": sum(1 for e in events if e["to_status"] == "ACTIVE")}
+
+
+def _emit(conn: sa.Connection, moved: list[dict[str, Any]]) -> None:
+    """``vulnhound.finding.suppressed/unsuppressed``: the finding's wire form (after the move) plus the change,
+    the shape of the lifecycle's finding events; subject = the resource, the per-resource ordering key."""
+    from vulnhound.service.domain.queries import wire
+
+    if not moved:
+        return
+    ids = [h["finding_id"] for h in moved]
+    rows = {r["id"]: r for i in range(0, len(ids), 5000)  # SQLite caps bound parameters per statement
+            for r in conn.execute(sa.select(findings).where(findings.c.id.in_(ids[i:i + 5000]))).mappings()}
+    emit_many(conn, (event_row(
+        h["account_id"], "vulnhound.finding.suppressed" if h["to_status"] == "SUPPRESSED"
+        else "vulnhound.finding.unsuppressed", h["resource_id"],
+        {**wire(rows[h["finding_id"]]), "change": {"cause": h["reason"], "reason": h["reason"],
+                                                   "from": h["from_status"], "to": h["to_status"],
+                                                   "ruleId": h["rule_id"], "scanId": h["scan_id"]}}, h["at"])
+        for h in moved))

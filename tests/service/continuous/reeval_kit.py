@@ -1,0 +1,157 @@
+"""Shared by the re-evaluation tests and bench: a fresh service store, a knowledge base built from a temp mirror of
+real PyPA records (edited to make a newer snapshot), inventories pushed and scanned through the domain layer."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from vulnhound.advisories.store import open_kb
+from vulnhound.advisories.store.query import KnowledgeBase
+from vulnhound.advisories.store.update import update_from_mirror
+from vulnhound.exports.inventory_json import to_wire
+from vulnhound.inventory.model import Inventory, Package, SourceInfo
+from vulnhound.service.db.engine import open_store
+from vulnhound.service.db.tables import events, finding_history, findings
+from vulnhound.service.domain import resources, scans
+from vulnhound.service.domain.accounts import authenticate, bootstrap
+from vulnhound.service.domain.common import Actor
+from vulnhound.service.server import KnowledgeBaseIndex
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def fresh_store(kind: str, tmp: Path, admin_url: str = PG_ADMIN) -> Iterator[sa.Engine]:
+    """A migrated, empty service store of its own (the cursor and the key index are global to a store)."""
+    if kind == "sqlite":
+        engine = open_store(f"sqlite:///{tmp / f'svc-{secrets.token_hex(3)}.db'}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
+                          connect_args={"connect_timeout": 3})
+    name = f"vh_reeval_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine = open_store(admin_url.rsplit("/", 1)[0] + "/" + name)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def root_actor(engine: sa.Engine) -> Actor:
+    with engine.begin() as conn:
+        token = bootstrap(conn)
+        assert token is not None
+        actor = authenticate(conn, token)
+    assert actor is not None
+    return actor
+
+
+class Mirror:
+    """A temp PyPA-layout mirror (``pypa/vulns/<pkg>/<ID>.yaml``) of real records, editable between imports."""
+
+    def __init__(self, root: Path, vulndata: Path) -> None:
+        self.root, self.src = root, vulndata / "pypa-advisory-database" / "vulns"
+        self.vulns = root / "pypa" / "vulns"
+
+    def copy(self, package: str, record: str) -> None:
+        (self.vulns / package).mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.src / package / f"{record}.yaml", self.vulns / package / f"{record}.yaml")
+
+    def edit(self, package: str, record: str, **changes: Any) -> None:
+        path = self.vulns / package / f"{record}.yaml"
+        doc = yaml.safe_load(path.read_text())
+        for key, value in changes.items():
+            if value is None:
+                doc.pop(key, None)
+            else:
+                doc[key] = value
+        doc["modified"] = "2026-11-01T00:00:00Z"
+        path.write_text(yaml.safe_dump(doc))
+
+    def kev(self, vulndata: Path, cves: list[str]) -> None:
+        """A KEV catalog naming ``cves``, built from the real catalog's first entry."""
+        real = json.loads((vulndata / "cisa-kev" / "known_exploited_vulnerabilities.json").read_text())
+        entries = [{**real["vulnerabilities"][0], "cveID": c} for c in cves]
+        (self.root / "kev").mkdir(exist_ok=True)
+        (self.root / "kev" / "known_exploited_vulnerabilities.json").write_text(json.dumps(
+            {**real, "count": len(entries), "vulnerabilities": entries}))
+
+    def update(self, kb: KnowledgeBase) -> list[int]:
+        return [r.op_id for r in update_from_mirror(kb.engine, self.root) if r.op_id is not None]
+
+
+def pypi(name: str, version: str) -> Package:
+    return Package(name=name, version=version, type="pypi", purl=f"pkg:pypi/{name}@{version}", found_by="test",
+                   package_manager="PIP")
+
+
+def inventory(name: str, pkgs: list[tuple[str, str]]) -> Inventory:
+    return Inventory(source=SourceInfo("dir", name), packages=[pypi(n, v) for n, v in pkgs])
+
+
+def push_and_scan(engine: sa.Engine, actor: Actor, index: KnowledgeBaseIndex, name: str,
+                  pkgs: list[tuple[str, str]]) -> str:
+    with engine.begin() as conn:
+        rid = resources.create(conn, actor, "HOST", name)["resourceId"]
+        sid = scans.create_push(conn, actor, rid, to_wire(inventory(name, pkgs)))
+    scans.run_scan(engine, index, sid)
+    with engine.connect() as conn:
+        assert scans.get(conn, actor, sid)["status"] == "COMPLETED"
+    return str(rid)
+
+
+@contextmanager
+def open_kb_at(tmp: Path) -> Iterator[tuple[KnowledgeBase, KnowledgeBaseIndex]]:
+    """The knowledge base (for updates and operations) and the server's index over the same file."""
+    url = f"sqlite:///{tmp / 'kb.db'}"
+    kb, index = open_kb(url), KnowledgeBaseIndex(url)
+    try:
+        yield kb, index
+    finally:
+        kb.engine.dispose()
+        if isinstance(index._kb, KnowledgeBase):
+            index._kb.engine.dispose()
+
+
+def finding_rows(engine: sa.Engine, rid: str | None = None) -> list[dict[str, Any]]:
+    q = sa.select(findings)
+    if rid:
+        q = q.where(findings.c.resource_id == rid)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q.order_by(findings.c.id)).mappings()]
+
+
+def history_after(engine: sa.Engine, seq: int) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.select(finding_history).where(finding_history.c.seq > seq)
+                                              .order_by(finding_history.c.seq)).mappings()]
+
+
+def events_after(engine: sa.Engine, seq: int) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.select(events).where(events.c.seq > seq)
+                                              .order_by(events.c.seq)).mappings()]
+
+
+def last_seq(engine: sa.Engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        h = conn.execute(sa.select(sa.func.max(finding_history.c.seq))).scalar() or 0
+        e = conn.execute(sa.select(sa.func.max(events.c.seq))).scalar() or 0
+    return int(h), int(e)
