@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.pgtemp import temp_database
 from vulnhound.service.db.engine import open_store
 from vulnhound.service.domain.accounts import authenticate, bootstrap
 from vulnhound.service.events import webhooks
@@ -68,19 +69,12 @@ def store(database_url: str | None) -> Iterator[sa.Engine]:
             yield engine
             engine.dispose()
         return
-    name = f"vh_bench_events_{os.getpid()}"
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = open_store(database_url.rsplit("/", 1)[0] + "/" + name)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with temp_database("vh_bench_events", database_url) as url:
+        engine = open_store(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def run(n_events: int, n_subjects: int, n_hooks: int, database_url: str | None, cfg: DeliveryConfig

@@ -18,17 +18,20 @@ import hashlib
 import importlib.metadata
 import os
 import random
-import secrets
 import shutil
+import signal
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import yaml
 
+from bench.pgtemp import PG_ADMIN, temp_database
 from vulnhound.advisories.store import open_kb
 from vulnhound.advisories.store.query import KnowledgeBase
 from vulnhound.advisories.store.update import update_from_mirror
@@ -40,7 +43,7 @@ from vulnhound.service.continuous.cache import CachingIndex
 from vulnhound.service.continuous.reevaluate import advance as set_cursor
 from vulnhound.service.continuous.reevaluate import full, incremental
 from vulnhound.service.db.engine import open_store
-from vulnhound.service.db.tables import findings, resource_package_keys, resources
+from vulnhound.service.db.tables import findings, jobs, resource_package_keys, resources
 from vulnhound.service.domain import inventories
 from vulnhound.service.domain.accounts import authenticate, bootstrap
 from vulnhound.service.domain.common import new_id, now
@@ -48,7 +51,6 @@ from vulnhound.service.domain.lifecycle import columns, service_id
 from vulnhound.service.server import KnowledgeBaseIndex
 
 REPO = Path(__file__).resolve().parents[1]
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 VULNERABLE = 0.1  # share of packages at a vulnerable version
 CRITICAL = [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]
 
@@ -173,18 +175,59 @@ def store(backend: str, tmp: Path) -> Iterator[sa.Engine]:
         yield engine
         engine.dispose()
         return
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"vh_bench_reeval_{os.getpid()}_{secrets.token_hex(2)}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = open_store(PG_ADMIN.rsplit("/", 1)[0] + "/" + name)
+    with temp_database("vh_bench_reeval", PG_ADMIN) as url:
+        engine = open_store(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def via_jobs(mode: str, engine: sa.Engine, url: str, kb: KnowledgeBase, kb_url: str, workers: int
+             ) -> tuple[float, dict[str, Any]]:
+    """One `reevaluate` job: on the in-process executor (the embedded default), or split into slices that
+    ``workers`` Celery worker processes (`vulnhound worker`, Redis) share. Worker start-up is not timed."""
+    from vulnhound.service.jobs import store as jobstore
+    from vulnhound.service.jobs.celery_exec import CeleryExecutor
+    from vulnhound.service.jobs.dispatch import wait_done
+    from vulnhound.service.jobs.inprocess import InProcessExecutor
+    from vulnhound.service.jobs.interface import JobContext
+
+    with engine.begin() as conn:
+        jid = jobstore.enqueue(conn, "reevaluate", {"slices": 4 * workers} if mode == "celery" else {})
+    procs: list[subprocess.Popen[bytes]] = []
+    if mode == "in-process":
+        ctx = JobContext(engine=engine, index=KnowledgeBaseIndex(kb_url), kb=lambda: kb)
+        executor: Any = InProcessExecutor(ctx, workers=2)
+    else:
+        broker, queue = "redis://127.0.0.1:6379/9", f"vh-bench-reeval-{os.getpid()}"
+        logs = [Path(tempfile.gettempdir()) / f"bench-reeval-worker-{os.getpid()}-{i}.log" for i in range(workers)]
+        for log in logs:
+            with log.open("wb") as out:
+                procs.append(subprocess.Popen(
+                    [str(REPO / ".venv/bin/vulnhound"), "worker", "--database-url", url, "--broker", broker,
+                     "--kb-db", kb_url, "--queue", queue, "--concurrency", "1"], stdout=out,
+                    stderr=subprocess.STDOUT, start_new_session=True))
+        for log in logs:
+            while b" ready." not in log.read_bytes():
+                time.sleep(0.1)
+        executor = CeleryExecutor(broker, queue)
     try:
-        yield engine
+        t0 = time.perf_counter()
+        executor.submit(jid)
+        status = wait_done(engine, jid, 3600)
+        seconds = time.perf_counter() - t0
     finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        executor.close()
+        for p in procs:
+            os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            p.wait(timeout=60)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(jobs.c.result, jobs.c.error).where(jobs.c.id == jid)).one()
+    if status != "SUCCEEDED":
+        raise SystemExit(f"the re-evaluation job ended {status}: {row.error}")
+    return seconds, dict(row.result)
 
 
 def run(backend: str, args: argparse.Namespace) -> list[dict[str, object]]:
@@ -217,6 +260,23 @@ def run(backend: str, args: argparse.Namespace) -> list[dict[str, object]]:
                     "seconds": round(result.seconds, 1), "load1": round(load, 2)}
                 print(row, flush=True)
                 rows.append(row)
+            if args.celery:
+                url = engine.url.render_as_string(hide_password=False)
+                for n, mode in enumerate(("in-process", "celery")):
+                    held, touched = touch(mirror, engine, args.percent, seed=101 + n)
+                    update_from_mirror(kb.engine, tmp / "mirror")
+                    load = os.getloadavg()[0]
+                    seconds, out = via_jobs(mode, engine, url, kb, kb_url, args.celery)
+                    row = {"backend": backend, "resources": args.resources, "inventories": args.distinct,
+                           "keys": held, "touched": touched,
+                           "workers": f"{mode} ({args.celery} worker processes, {4 * args.celery} slices)"
+                           if mode == "celery" else "in-process executor (1 job)",
+                           "reevaluated": out["resourcesReevaluated"],
+                           "changed": sum(out["findingChanges"].values()), "seconds": round(seconds, 1),
+                           "per_resource_ms": round(1000 * seconds / max(out["resourcesReevaluated"], 1), 2),
+                           "load1": round(load, 2)}
+                    print(row, flush=True)
+                    rows.append(row)
             if args.full:
                 check = full(engine, KnowledgeBaseIndex(kb_url))
                 rows[-1]["full_seconds"], rows[-1]["full_changed"] = round(check.seconds, 1), check.changed
@@ -234,6 +294,9 @@ def main() -> None:
     ap.add_argument("--workers", type=lambda v: [int(x) for x in v.split(",")], default=[1, 2],
                     help="one timed run per value (forked processes), each after its own update")
     ap.add_argument("--full", action="store_true", help="also time the full re-evaluation afterwards")
+    ap.add_argument("--celery", type=int, default=0, metavar="N",
+                    help="also time one re-evaluation job on the in-process executor and one split over N Celery "
+                         "worker processes (Redis), each after its own update")
     args = ap.parse_args()
     rows = [r for b in (("sqlite", "postgresql") if args.backend == "both" else (args.backend,))
             for r in run(b, args)]

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from bench.pgtemp import temp_database
 from vulnhound.advisories.feeds.osv import parse_bytes
 from vulnhound.advisories.model import Advisory
 from vulnhound.matching.index import MemoryIndex
@@ -95,20 +96,8 @@ def advisories() -> list[Advisory]:
 
 
 def _pg_database() -> Iterator[str]:
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            name = f"vh_service_{secrets.token_hex(4)}"
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {exc.orig}")
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with temp_database("vh_service", PG_ADMIN, pytest.skip) as url:
+        yield url
 
 
 POSTGRES = pytest.param("postgresql", marks=[pytest.mark.services, pytest.mark.slow])

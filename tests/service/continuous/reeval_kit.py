@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 
+from bench.pgtemp import temp_database
 from vulnhound.advisories.store import open_kb
 from vulnhound.advisories.store.query import KnowledgeBase
 from vulnhound.advisories.store.update import update_from_mirror
@@ -39,19 +40,12 @@ def fresh_store(kind: str, tmp: Path, admin_url: str = PG_ADMIN) -> Iterator[sa.
         finally:
             engine.dispose()
         return
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
-                          connect_args={"connect_timeout": 3})
-    name = f"vh_reeval_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = open_store(admin_url.rsplit("/", 1)[0] + "/" + name)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with temp_database("vh_reeval", admin_url) as url:
+        engine = open_store(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def root_actor(engine: sa.Engine) -> Actor:
@@ -95,6 +89,27 @@ class Mirror:
 
     def update(self, kb: KnowledgeBase) -> list[int]:
         return [r.op_id for r in update_from_mirror(kb.engine, self.root) if r.op_id is not None]
+
+
+FIRST_SNAPSHOT = (("jinja2", "PYSEC-2019-217"), ("jinja2", "PYSEC-2021-66"), ("requests", "PYSEC-2018-28"),
+                  ("requests", "PYSEC-2023-74"), ("urllib3", "PYSEC-2018-32"), ("pyyaml", "PYSEC-2018-49"))
+CRITICAL = [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]
+
+
+def first_snapshot(mirror: Mirror) -> None:
+    for pkg, rec in FIRST_SNAPSHOT:
+        mirror.copy(pkg, rec)
+
+
+def newer_snapshot(mirror: Mirror) -> None:
+    """One record added (flask), two modified (a urllib3 range, a requests severity), one withdrawn (jinja2)."""
+    mirror.copy("flask", "PYSEC-2018-66")
+    u3 = yaml.safe_load((mirror.vulns / "urllib3" / "PYSEC-2018-32.yaml").read_text())["affected"]
+    u3[0]["ranges"][0]["events"][-1] = {"fixed": "1.20"}
+    u3[0].pop("versions", None)
+    mirror.edit("urllib3", "PYSEC-2018-32", affected=u3)
+    mirror.edit("requests", "PYSEC-2023-74", severity=CRITICAL)
+    mirror.edit("jinja2", "PYSEC-2019-217", withdrawn="2026-11-01T00:00:00Z")
 
 
 def pypi(name: str, version: str) -> Package:

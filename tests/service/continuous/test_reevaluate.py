@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import yaml
 from reeval_kit import (
     Mirror,
     events_after,
     finding_rows,
+    first_snapshot,
     fresh_store,
     history_after,
     last_seq,
+    newer_snapshot,
     open_kb_at,
     push_and_scan,
     root_actor,
@@ -29,7 +30,6 @@ from vulnhound.service.continuous.reevaluate import full, incremental
 from vulnhound.service.db.tables import resource_package_keys
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.services])]
-CRITICAL = [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]
 INVENTORIES = {
     "web-1": [("Jinja2", "2.10"), ("requests", "2.19.0")],
     "api-1": [("requests", "2.19.0")],
@@ -47,9 +47,7 @@ def by_vuln(engine: sa.Engine, rid: str) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_newer_snapshot_reevaluates_only_touched_resources(backend: str, tmp_path: Path, vulndata: Path) -> None:
     mirror = Mirror(tmp_path / "mirror", vulndata)
-    for pkg, rec in (("jinja2", "PYSEC-2019-217"), ("jinja2", "PYSEC-2021-66"), ("requests", "PYSEC-2018-28"),
-                     ("requests", "PYSEC-2023-74"), ("urllib3", "PYSEC-2018-32"), ("pyyaml", "PYSEC-2018-49")):
-        mirror.copy(pkg, rec)
+    first_snapshot(mirror)
     with open_kb_at(tmp_path) as (kb, index), fresh_store(backend, tmp_path) as engine:
         assert len(mirror.update(kb)) == 1
         actor = root_actor(engine)
@@ -72,13 +70,7 @@ def test_newer_snapshot_reevaluates_only_touched_resources(backend: str, tmp_pat
         hseq, eseq = last_seq(engine)
 
         # the newer snapshot: one record added, two modified (a range, a severity), one withdrawn
-        mirror.copy("flask", "PYSEC-2018-66")
-        u3 = yaml.safe_load((mirror.vulns / "urllib3" / "PYSEC-2018-32.yaml").read_text())["affected"]
-        u3[0]["ranges"][0]["events"][-1] = {"fixed": "1.20"}
-        u3[0].pop("versions", None)
-        mirror.edit("urllib3", "PYSEC-2018-32", affected=u3)
-        mirror.edit("requests", "PYSEC-2023-74", severity=CRITICAL)
-        mirror.edit("jinja2", "PYSEC-2019-217", withdrawn="2026-11-01T00:00:00Z")
+        newer_snapshot(mirror)
         [op] = mirror.update(kb)
         stored = kb.operation(op)
         assert stored is not None and stored.added == ["PYSEC-2018-66"]

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bench.pgtemp import temp_database
 from vulnhound.service.db.engine import open_store
 from vulnhound.service.domain.accounts import authenticate, bootstrap, create_account
 from vulnhound.service.domain.common import Actor
@@ -109,20 +110,8 @@ def receiver_fixture() -> Iterator[Callable[..., Receiver]]:
 
 
 def _pg_url() -> Iterator[str]:
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"vh_events_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {exc.orig}")
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with temp_database("vh_events", PG_ADMIN, pytest.skip) as url:
+        yield url
 
 
 @dataclass

@@ -101,6 +101,19 @@ def advance(conn: sa.Connection, since: int, to: int, name: str = CURSOR) -> boo
     return bool(moved)
 
 
+def behind(engine: sa.Engine, kb: KnowledgeBase) -> bool:
+    """Whether the knowledge base has operations the re-evaluation has not applied (a `db update` run by cron or
+    by hand, outside the server): two one-row queries, cheap enough for every scheduler tick."""
+    from vulnhound.advisories.store import tables as kbt
+
+    with kb.engine.connect() as conn:
+        newest = conn.execute(sa.select(sa.func.max(kbt.operations.c.id))).scalar()
+    if not newest:
+        return False
+    with engine.connect() as conn:
+        return int(newest) > cursor(conn)
+
+
 # -- applying one resource --------------------------------------------------------------------------------------
 
 class _Inventories:
@@ -302,22 +315,24 @@ def _cause(ops: list[Operation]) -> tuple[Cause, set[keyindex.Key], set[str]]:
     return Cause(default, ops[-1].id, records), keyindex.normalized(keys), set(records)
 
 
-def incremental(engine: sa.Engine, index_factory: Callable[[], AdvisoryIndex], kb: KnowledgeBase,
-                workers: int = 1) -> Result:
-    """Re-evaluate what the knowledge-base operations after the cursor touched; then advance the cursor.
+@dataclass(slots=True)
+class _Plan:
+    since: int
+    ops: list[Operation]
+    cause: Cause
+    keys: set[keyindex.Key]
+    extra: dict[str, set[str]]
+    ordered: list[str]  # resource ids, grouped by snapshot
 
-    ``workers > 1`` splits the resources over that many forked processes (each matches through ``kb``).
-    """
-    started = time.perf_counter()
-    result = Result()
+
+def _plan(engine: sa.Engine, index: AdvisoryIndex, kb: KnowledgeBase, result: Result) -> _Plan | None:
     with engine.connect() as conn:
         since = cursor(conn)
     ops = kb.operations(since_op=since)
     if not ops:
-        return result
+        return None
     result.operations = [op.id for op in ops]
     cause, keys, record_ids = _cause(ops)
-    index = CachingIndex(index_factory())
     with engine.connect() as conn:
         by_key = keyindex.resources_for(conn, keys)
         by_group = _by_group(conn, index, record_ids) if record_ids else {}
@@ -327,22 +342,83 @@ def incremental(engine: sa.Engine, index_factory: Callable[[], AdvisoryIndex], k
         for rid, pids in part.items():
             extra[rid] |= pids
     result.selected = {"byKey": len(by_key), "byGroup": len(by_group), "byScore": len(by_score)}
-    ordered = _by_snapshot(engine, by_key | set(extra))
-    if workers > 1 and len(ordered) > 1:
-        _in_processes(engine, kb, ordered, keys, extra, cause, result, workers)
-    else:
-        invs = _Inventories(engine)
-        for rid in ordered:
-            _one(engine, index, invs, rid, _keyed_scope(keys, extra, rid, index), cause, result)
+    return _Plan(since, ops, cause, keys, extra, _by_snapshot(engine, by_key | set(extra)))
+
+
+def _finish(engine: sa.Engine, plan: _Plan, result: Result) -> None:
+    ops = plan.ops
     with engine.begin() as conn:
-        if advance(conn, since, ops[-1].id):
+        if advance(conn, plan.since, ops[-1].id):
             data = {"operations": result.operations, "sources": sorted({op.source for op in ops}),
                     "added": sum(len(op.added) for op in ops), "modified": sum(len(op.modified) for op in ops),
                     "withdrawn": sum(len(op.withdrawn) for op in ops)}
             for account in _accounts(conn):
                 emit(conn, account, "vulnhound.knowledgebase.updated", None,
                      {**data, "resourcesReevaluated": result.per_account.get(account, 0)})
+
+
+Spread = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]  # slice payloads -> their results
+
+
+def incremental(engine: sa.Engine, index_factory: Callable[[], AdvisoryIndex], kb: KnowledgeBase,
+                workers: int = 1, spread: Spread | None = None, slices: int = 1) -> Result:
+    """Re-evaluate what the knowledge-base operations after the cursor touched; then advance the cursor.
+
+    ``workers > 1`` splits the resources over that many forked processes (each matches through ``kb``);
+    ``spread`` hands ``slices`` slices to the job system instead (Celery workers on any machine).
+    """
+    started = time.perf_counter()
+    result = Result()
+    index = CachingIndex(index_factory())
+    plan = _plan(engine, index, kb, result)
+    if plan is None:
+        return result
+    if spread is not None and slices > 1 and len(plan.ordered) > 1:
+        for part in spread(_slice_payloads(plan, slices)):
+            _merge(result, _result_of(part))
+    elif workers > 1 and len(plan.ordered) > 1:
+        _in_processes(engine, kb, plan.ordered, plan.keys, plan.extra, plan.cause, result, workers)
+    else:
+        invs = _Inventories(engine)
+        for rid in plan.ordered:
+            _one(engine, index, invs, rid, _keyed_scope(plan.keys, plan.extra, rid, index), plan.cause, result)
+    _finish(engine, plan, result)
     result.seconds = time.perf_counter() - started
+    return result
+
+
+# -- slices as jobs ---------------------------------------------------------------------------------------------
+
+def _slice_payloads(plan: _Plan, slices: int) -> list[dict[str, Any]]:
+    """JSON payloads of ``reevaluate-slice`` jobs: contiguous runs of resources (one snapshot load each)."""
+    step = -(-len(plan.ordered) // slices)
+    cause = {"default": plan.cause.default, "kbOperation": plan.cause.kb_operation,
+             "records": {vid: list(v) for vid, v in plan.cause.records.items()}}
+    keys = sorted([e, n] for e, n in plan.keys)
+    out = []
+    for i in range(0, len(plan.ordered), step):
+        rids = plan.ordered[i:i + step]
+        out.append({"rids": rids, "keys": keys, "cause": cause, "upTo": plan.ops[-1].id,
+                    "extra": {rid: sorted(plan.extra[rid]) for rid in rids if rid in plan.extra}})
+    return out
+
+
+def _result_of(part: dict[str, Any]) -> Result:
+    return Result(resources=part["resourcesReevaluated"], skipped=part["skipped"],
+                  changes=dict(part["findingChanges"]), causes=dict(part["causes"]),
+                  per_account=dict(part.get("perAccount", {})))
+
+
+def reevaluate_slice(engine: sa.Engine, index_factory: Callable[[], AdvisoryIndex],
+                     payload: dict[str, Any]) -> Result:
+    """One slice of an incremental run (idempotent: a re-run finds nothing left to change)."""
+    c = payload["cause"]
+    cause = Cause(c["default"], c["kbOperation"], {vid: (k, op) for vid, (k, op) in c["records"].items()})
+    keys = {(e, n) for e, n in payload["keys"]}
+    extra = {rid: set(pids) for rid, pids in payload["extra"].items()}
+    index, invs, result = CachingIndex(index_factory()), _Inventories(engine), Result()
+    for rid in payload["rids"]:
+        _one(engine, index, invs, rid, _keyed_scope(keys, extra, rid, index), cause, result)
     return result
 
 
@@ -380,7 +456,46 @@ class Context(Protocol):
 
 
 def handle_incremental(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
-    return incremental(ctx.engine, ctx.index, ctx.kb(), int(payload.get("workers", 1))).as_dict()
+    slices = int(payload.get("slices", 1))
+    spread = (lambda parts: _spread_as_jobs(ctx, parts)) if slices > 1 else None
+    return incremental(ctx.engine, ctx.index, ctx.kb(), int(payload.get("workers", 1)), spread, slices).as_dict()
+
+
+def handle_slice(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    result = reevaluate_slice(ctx.engine, ctx.index, payload)
+    return {**result.as_dict(), "perAccount": result.per_account}
+
+
+def _spread_as_jobs(ctx: Context, parts: list[dict[str, Any]], timeout: float = 6 * 3600) -> list[dict[str, Any]]:
+    """Queue the slices as jobs for every worker, and work on them here too (claims decide who runs each), so the
+    parent never just waits while holding a worker; then collect their results. A failed slice fails the parent
+    (its retry re-plans; finished slices then find nothing left to change)."""
+    from vulnhound.service.db.tables import jobs
+    from vulnhound.service.jobs import store
+    from vulnhound.service.jobs.runner import run_job
+
+    with ctx.engine.begin() as conn:
+        ids = [store.enqueue(conn, "reevaluate-slice", p, dedupe_key=f"reevaluate-slice:{p['upTo']}:{i}")
+               for i, p in enumerate(parts)]
+    submit = getattr(ctx, "submit", None)
+    for jid in ids:
+        if submit is not None:
+            submit(jid)
+    for jid in ids:
+        run_job(ctx, jid)  # type: ignore[arg-type]  # the jobs' JobContext satisfies Context and more
+    deadline = time.monotonic() + timeout
+    while True:
+        with ctx.engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(sa.select(jobs.c.id, jobs.c.status, jobs.c.result, jobs.c.error)
+                                                  .where(jobs.c.id.in_(ids)))}
+        failed = [r for r in rows.values() if r.status == "FAILED"]
+        if failed:
+            raise RuntimeError(f"re-evaluation slice {failed[0].id} failed: {failed[0].error}")
+        if all(r.status == "SUCCEEDED" for r in rows.values()):
+            return [dict(rows[j].result) for j in ids]
+        if time.monotonic() > deadline:
+            raise TimeoutError("re-evaluation slices did not finish")
+        time.sleep(0.2)
 
 
 def handle_full(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:

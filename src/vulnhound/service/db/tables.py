@@ -114,7 +114,7 @@ findings = sa.Table(
     sa.Column("detail", sa.JSON, nullable=False),  # the finding's wire form (type-specific parts live here)
     sa.Index("ix_findings_resource", "account_id", "resource_id", "status"),
     sa.Index("ix_findings_list", "account_id", "status", "severity_rank", "id"),
-    sa.Index("ix_findings_vuln", "account_id", "vulnerability_id"),
+    sa.Index("ix_findings_vuln", "account_id", "vulnerability_id", "risk_score", "id"),  # CVE X, worst first
     sa.Index("ix_findings_package", "account_id", "package_name", "last_observed_at", "id"),
     sa.Index("ix_findings_last", "account_id", "last_observed_at", "id"),
     # one per sort key (migration 0003): a page is read off the index, the keyset cursor seeks into it
@@ -126,7 +126,7 @@ findings = sa.Table(
     # aggregations scan this covering index (PostgreSQL) instead of the table and its JSON
     sa.Index("ix_findings_agg", "account_id", "status",
              postgresql_include=["resource_id", "package_name", "vulnerability_id", "layer_hash", "resource_type",
-                                 "type", "severity", "fix_available", "exploit_available"]),
+                                 "type", "severity", "fix_available", "exploit_available", "title"]),
 )
 
 finding_history = sa.Table(

@@ -37,6 +37,13 @@ def reevaluate(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def reevaluate_slice(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    from vulnhound.service.continuous.reevaluate import handle_slice
+
+    out: dict[str, Any] = handle_slice(cast(Any, ctx), payload)
+    return out
+
+
 def full_reevaluation(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     from vulnhound.service.continuous.reevaluate import handle_full
 
@@ -110,6 +117,7 @@ def _sleep(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 HANDLERS: dict[str, Handler] = {
     "scan": scan,
     "reevaluate": reevaluate,
+    "reevaluate-slice": reevaluate_slice,
     "full-reevaluation": full_reevaluation,
     "deliver-webhooks": deliver_webhooks,
     "db-update": db_update,

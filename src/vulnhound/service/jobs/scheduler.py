@@ -208,14 +208,16 @@ def run_schedule(ctx: JobContext, schedule_id: str, due_at: str | None = None) -
 class Ticker:
     """Every ``interval`` seconds: queue due schedules' jobs, and re-submit jobs whose message may be lost."""
 
-    def __init__(self, ctx: JobContext, interval: float = 5.0, stale: float = 120.0) -> None:
-        self.ctx, self.interval, self.stale = ctx, interval, stale
+    def __init__(self, ctx: JobContext, interval: float = 5.0, stale: float = 120.0, watch_kb: bool = True) -> None:
+        self.ctx, self.interval, self.stale, self.watch_kb = ctx, interval, stale, watch_kb
         self._sent: dict[str, float] = {}  # job id → when this ticker last re-submitted it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def tick(self) -> dict[str, int]:
         queued = enqueue_due(self.ctx.engine)
+        if self.watch_kb:
+            queued += self._kb_changed()
         for jid in queued:
             self.ctx.submit(jid)
         clock = time.monotonic()
@@ -227,6 +229,19 @@ class Ticker:
                 resent += 1
         self._sent = {j: t for j, t in self._sent.items() if clock - t < self.stale}
         return {"scheduled": len(queued), "resubmitted": resent}
+
+    def _kb_changed(self) -> list[str]:
+        """A knowledge-base update made outside the server (CLI, cron) still re-evaluates the fleet."""
+        from vulnhound.service.continuous.reevaluate import behind
+
+        try:
+            kb = self.ctx.kb()
+        except Exception:  # no knowledge base yet: nothing to re-evaluate
+            return []
+        if not behind(self.ctx.engine, kb):
+            return []
+        with self.ctx.engine.begin() as conn:
+            return [store.enqueue(conn, "reevaluate", {"trigger": "kb-watch"}, dedupe_key="reevaluate")]
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
