@@ -114,6 +114,33 @@ def test_upload_inventory_registers_the_resource_once(live: tuple[str, str, Path
         upload_inventory(url, "vh_bad_key", doc, "HOST", "agent-1")
 
 
+def test_upload_finds_its_resource_by_name_beyond_one_page(live: tuple[str, str, Path]) -> None:
+    """The lookup is by name on the server, not within the first page; an image is matched by digest too."""
+    import httpx
+
+    from vulnhound.exports.inventory_json import to_wire
+    from vulnhound.inventory.build import build_inventory
+    from vulnhound.sources.resolve import open_source
+
+    url, key, root = live
+    with open_source(f"dir:{write_rootfs(root / 'paged')}") as src:
+        doc = to_wire(build_inventory(src))
+    headers = {"Authorization": f"Bearer {key}"}
+    for i in range(3):  # more resources than the page the server answers first below
+        httpx.post(f"{url}/v1/resources", json={"type": "HOST", "name": f"filler-{i}"}, headers=headers,
+                   timeout=30).raise_for_status()
+    page = httpx.get(f"{url}/v1/resources", params={"maxResults": 1}, headers=headers, timeout=30).json()
+    assert len(page["resources"]) == 1 and page["nextToken"]
+    first = upload_inventory(url, key, doc, "HOST", "zz-last-host")
+    assert upload_inventory(url, key, doc, "HOST", "zz-last-host")["resourceId"] == first["resourceId"]
+    named = httpx.get(f"{url}/v1/resources", params={"name": "zz-last-host"}, headers=headers, timeout=30).json()
+    assert [r["resourceId"] for r in named["resources"]] == [first["resourceId"]]
+    a = upload_inventory(url, key, doc, "CONTAINER_IMAGE", "app", {"imageDigest": "sha256:" + "a" * 64})
+    b = upload_inventory(url, key, doc, "CONTAINER_IMAGE", "app", {"imageDigest": "sha256:" + "b" * 64})
+    again = upload_inventory(url, key, doc, "CONTAINER_IMAGE", "app", {"imageDigest": "sha256:" + "a" * 64})
+    assert a["resourceId"] != b["resourceId"] and again["resourceId"] == a["resourceId"]
+
+
 def test_push_scan_registers_the_target_as_a_resource(live: tuple[str, str, Path],
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     from vulnhound.cli.remote import Client, push_scan

@@ -279,8 +279,10 @@ def upload_inventory(server: str, api_key: str, doc: dict[str, Any], resource_ty
     Raises RemoteError with the server's reason.
     """
     client = Client(server, api_key)
-    listed = client.call("GET", "/v1/resources", params={"type": resource_type})["resources"]
-    match = [r for r in listed if r["name"] == name]
+    # By name on the server (a fleet has more resources than one page); an image is one digest of its repository.
+    listed = client.call("GET", "/v1/resources", params={"type": resource_type, "name": name})["resources"]
+    digest = (details or {}).get("imageDigest")
+    match = [r for r in listed if resource_type != "CONTAINER_IMAGE" or r["details"].get("imageDigest") == digest]
     if match:
         rid = match[0]["resourceId"]
     else:

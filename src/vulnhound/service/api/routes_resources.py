@@ -49,11 +49,13 @@ NextToken = Annotated[str | None, Query(max_length=2048)]
 
 @router.get("/resources")
 def list_resources(who: ActorDep, s: SettingsDep, type: ResourceType | None = None, includeDeleted: bool = False,
+                   name: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
                    maxResults: MaxResults = 1000, nextToken: NextToken = None) -> dict[str, Any]:
-    scope = f"resources|{type}|{includeDeleted}"
+    scope = f"resources|{type}|{includeDeleted}|{name}"
     after = decode_token(nextToken, scope, (str,))
     with s.engine.connect() as conn:
-        rows = resources.list_all(conn, who, type, includeDeleted, maxResults + 1, after[0] if after else None)
+        rows = resources.list_all(conn, who, type, includeDeleted, maxResults + 1, after[0] if after else None,
+                                  name=name)
     items, token = page(rows, maxResults, scope, lambda r: [r["resourceId"]])
     return {"resources": items, "nextToken": token}
 

@@ -88,10 +88,12 @@ def get(conn: sa.Connection, actor: Actor, rid: str) -> dict[str, Any]:
 
 
 def list_all(conn: sa.Connection, actor: Actor, rtype: str | None = None, include_deleted: bool = False,
-             limit: int = 1000, after: str | None = None) -> list[dict[str, Any]]:
+             limit: int = 1000, after: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
     q = sa.select(resources).where(resources.c.account_id == actor.account_id).order_by(resources.c.id).limit(limit)
     if rtype:
         q = q.where(resources.c.type == rtype)
+    if name is not None:
+        q = q.where(resources.c.name == name)
     if not include_deleted:
         q = q.where(resources.c.deleted_at.is_(None))
     if after:
