@@ -23,8 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.pgtemp import temp_database
-from vulnhound.service.db.engine import open_store
+from bench.pgtemp import PG_ADMIN, service_store
 from vulnhound.service.domain.accounts import authenticate, bootstrap
 from vulnhound.service.events import webhooks
 from vulnhound.service.events.delivery import DeliveryConfig, deliver_once
@@ -63,18 +62,10 @@ def receiver() -> Iterator[str]:
 
 @contextmanager
 def store(database_url: str | None) -> Iterator[sa.Engine]:
-    if not database_url:
-        with tempfile.TemporaryDirectory(prefix="vh-bench-events-") as tmp:
-            engine = open_store(f"sqlite:///{Path(tmp) / 'service.db'}")
-            yield engine
-            engine.dispose()
-        return
-    with temp_database("vh_bench_events", database_url) as url:
-        engine = open_store(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+    kind = "postgresql" if database_url else "sqlite"
+    with tempfile.TemporaryDirectory(prefix="vh-bench-events-") as tmp, \
+            service_store(kind, Path(tmp), "vh_bench_events", database_url or PG_ADMIN) as engine:
+        yield engine
 
 
 def run(n_events: int, n_subjects: int, n_hooks: int, database_url: str | None, cfg: DeliveryConfig

@@ -23,15 +23,14 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 import yaml
 
-from bench.pgtemp import PG_ADMIN, temp_database
+from bench.pgtemp import service_store
 from vulnhound.advisories.store import open_kb
 from vulnhound.advisories.store.query import KnowledgeBase
 from vulnhound.advisories.store.update import update_from_mirror
@@ -42,7 +41,6 @@ from vulnhound.service.continuous import keyindex
 from vulnhound.service.continuous.cache import CachingIndex
 from vulnhound.service.continuous.reevaluate import advance as set_cursor
 from vulnhound.service.continuous.reevaluate import full, incremental
-from vulnhound.service.db.engine import open_store
 from vulnhound.service.db.tables import findings, jobs, resource_package_keys, resources
 from vulnhound.service.domain import inventories
 from vulnhound.service.domain.accounts import authenticate, bootstrap
@@ -168,19 +166,8 @@ def touch(mirror: Path, engine: sa.Engine, percent: float, seed: int) -> tuple[i
     return len(held), k
 
 
-@contextmanager
-def store(backend: str, tmp: Path) -> Iterator[sa.Engine]:
-    if backend == "sqlite":
-        engine = open_store(f"sqlite:///{tmp / 'service.db'}")
-        yield engine
-        engine.dispose()
-        return
-    with temp_database("vh_bench_reeval", PG_ADMIN) as url:
-        engine = open_store(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+def store(backend: str, tmp: Path) -> AbstractContextManager[sa.Engine]:
+    return service_store(backend, tmp, "vh_bench_reeval")
 
 
 def via_jobs(mode: str, engine: sa.Engine, url: str, kb: KnowledgeBase, kb_url: str, workers: int

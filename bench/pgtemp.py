@@ -1,11 +1,13 @@
-"""A throw-away PostgreSQL database for a test or a benchmark: created on entry, dropped (forcibly) on exit."""
+"""Throw-away stores for tests and benchmarks: a PostgreSQL database created on entry and dropped (forcibly) on
+exit, and a migrated service store on it or on a SQLite file."""
 
 from __future__ import annotations
 
 import os
 import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import NoReturn
 
 import sqlalchemy as sa
@@ -36,3 +38,18 @@ def temp_database(prefix: str, admin_url: str = PG_ADMIN,
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@contextmanager
+def service_store(kind: str, tmp: Path, prefix: str, admin_url: str = PG_ADMIN) -> Iterator[sa.Engine]:
+    """A migrated, empty vulnhound service store: ``kind`` "sqlite" (a file under ``tmp``) or "postgresql"."""
+    from vulnhound.service.db.engine import open_store
+
+    where = (nullcontext(f"sqlite:///{tmp / f'{prefix}-{secrets.token_hex(3)}.db'}") if kind == "sqlite"
+             else temp_database(prefix, admin_url))
+    with where as url:
+        engine = open_store(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()

@@ -4,23 +4,21 @@ real PyPA records (edited to make a newer snapshot), inventories pushed and scan
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 import yaml
 
-from bench.pgtemp import temp_database
+from bench.pgtemp import service_store
 from vulnhound.advisories.store import open_kb
 from vulnhound.advisories.store.query import KnowledgeBase
 from vulnhound.advisories.store.update import update_from_mirror
 from vulnhound.exports.inventory_json import to_wire
 from vulnhound.inventory.model import Inventory, Package, SourceInfo
-from vulnhound.service.db.engine import open_store
 from vulnhound.service.db.tables import events, finding_history, findings
 from vulnhound.service.domain import resources, scans
 from vulnhound.service.domain.accounts import authenticate, bootstrap
@@ -30,22 +28,9 @@ from vulnhound.service.server import KnowledgeBaseIndex
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-@contextmanager
-def fresh_store(kind: str, tmp: Path, admin_url: str = PG_ADMIN) -> Iterator[sa.Engine]:
+def fresh_store(kind: str, tmp: Path, admin_url: str = PG_ADMIN) -> AbstractContextManager[sa.Engine]:
     """A migrated, empty service store of its own (the cursor and the key index are global to a store)."""
-    if kind == "sqlite":
-        engine = open_store(f"sqlite:///{tmp / f'svc-{secrets.token_hex(3)}.db'}")
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-        return
-    with temp_database("vh_reeval", admin_url) as url:
-        engine = open_store(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+    return service_store(kind, tmp, "vh_reeval", admin_url)
 
 
 def root_actor(engine: sa.Engine) -> Actor:
@@ -91,6 +76,14 @@ class Mirror:
         return [r.op_id for r in update_from_mirror(kb.engine, self.root) if r.op_id is not None]
 
 
+# Resources the snapshot tests scan: the newer snapshot touches all but yaml-1.
+FLEET = {
+    "web-1": [("Jinja2", "2.10"), ("requests", "2.19.0")],
+    "api-1": [("requests", "2.19.0")],
+    "flask-1": [("Flask", "0.12")],
+    "u3-1": [("urllib3", "1.22")],
+    "yaml-1": [("PyYAML", "3.13")],
+}
 FIRST_SNAPSHOT = (("jinja2", "PYSEC-2019-217"), ("jinja2", "PYSEC-2021-66"), ("requests", "PYSEC-2018-28"),
                   ("requests", "PYSEC-2023-74"), ("urllib3", "PYSEC-2018-32"), ("pyyaml", "PYSEC-2018-49"))
 CRITICAL = [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]

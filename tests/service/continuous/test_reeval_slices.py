@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from reeval_kit import (
+    FLEET,
     Mirror,
     events_after,
     first_snapshot,
@@ -27,13 +28,7 @@ from vulnhound.service.jobs.inprocess import InProcessExecutor
 from vulnhound.service.jobs.interface import JobContext
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.services])]
-INVENTORIES = {
-    "web-1": [("Jinja2", "2.10"), ("requests", "2.19.0")],
-    "api-1": [("requests", "2.19.0")],
-    "flask-1": [("Flask", "0.12")],
-    "u3-1": [("urllib3", "1.22")],
-    "yaml-1": [("PyYAML", "3.13")],
-}
+INVENTORIES = FLEET
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from reeval_kit import (
+    FLEET,
     Mirror,
     events_after,
     first_snapshot,
@@ -33,13 +34,7 @@ from vulnhound.service.events import webhooks
 from vulnhound.service.events.delivery import DeliveryConfig, deliver_once
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.services])]
-INVENTORIES = {
-    "web-1": [("Jinja2", "2.10"), ("requests", "2.19.0")],
-    "api-1": [("requests", "2.19.0")],
-    "flask-1": [("Flask", "0.12")],
-    "u3-1": [("urllib3", "1.22")],
-    "yaml-1": [("PyYAML", "3.13")],
-}
+INVENTORIES = FLEET
 
 
 class Inbox:

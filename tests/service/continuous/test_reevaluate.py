@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from reeval_kit import (
+    FLEET,
     Mirror,
     events_after,
     finding_rows,
@@ -30,14 +31,7 @@ from vulnhound.service.continuous.reevaluate import full, incremental
 from vulnhound.service.db.tables import resource_package_keys
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.services])]
-INVENTORIES = {
-    "web-1": [("Jinja2", "2.10"), ("requests", "2.19.0")],
-    "api-1": [("requests", "2.19.0")],
-    "flask-1": [("Flask", "0.12")],
-    "u3-1": [("urllib3", "1.22")],
-    "yaml-1": [("PyYAML", "3.13")],
-    "plain-1": [("attrs", "20.1.0")],
-}
+INVENTORIES = {**FLEET, "plain-1": [("attrs", "20.1.0")]}
 
 
 def by_vuln(engine: sa.Engine, rid: str) -> dict[str, dict[str, Any]]:
