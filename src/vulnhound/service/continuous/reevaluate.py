@@ -493,6 +493,9 @@ def _spread_as_jobs(ctx: Context, parts: list[dict[str, Any]], timeout: float = 
             raise RuntimeError(f"re-evaluation slice {failed[0].id} failed: {failed[0].error}")
         if all(r.status == "SUCCEEDED" for r in rows.values()):
             return [dict(rows[j].result) for j in ids]
+        for r in rows.values():
+            if r.status == "QUEUED":  # a slice waiting out its retry backoff: take it when due, executor or not
+                run_job(ctx, r.id)  # type: ignore[arg-type]
         if time.monotonic() > deadline:
             raise TimeoutError("re-evaluation slices did not finish")
         time.sleep(0.2)
