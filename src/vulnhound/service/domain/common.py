@@ -83,6 +83,17 @@ def parse_time(text: str) -> str:
         raise Invalid(f"not an ISO-8601 date or time in years 1-9999: {text[:100]!r}") from None
 
 
+def owned_row(conn: sa.Connection, table: sa.Table, actor: Actor, row_id: str, what: str,
+              *where: sa.ColumnElement[bool]) -> Any:
+    """The caller's account's row of ``table`` with this id (and ``where``), else NotFound: another tenant's ids
+    answer exactly like missing ones."""
+    row = conn.execute(sa.select(table).where(table.c.id == row_id, table.c.account_id == actor.account_id, *where)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound(f"no {what} {row_id!r}")
+    return row
+
+
 def new_id() -> str:
     return secrets.token_hex(16)
 

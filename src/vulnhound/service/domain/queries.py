@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
 from vulnhound.service.db.tables import finding_history, findings
-from vulnhound.service.domain.common import Actor, Invalid, NotFound, parse_time
+from vulnhound.service.domain.common import Actor, Invalid, owned_row, parse_time
 from vulnhound.service.domain.criteria import FilterCriteria, where
 
 SORT_COLUMNS: dict[str, sa.ColumnElement[Any]] = {
@@ -124,11 +124,7 @@ def list_findings(conn: sa.Connection, actor: Actor, criteria: FilterCriteria, s
 
 
 def get_finding(conn: sa.Connection, actor: Actor, fid: str) -> dict[str, Any]:
-    row = conn.execute(sa.select(findings).where(findings.c.id == fid, findings.c.account_id == actor.account_id)
-                       ).mappings().first()
-    if row is None:
-        raise NotFound(f"no finding {fid!r}")
-    return wire(row)
+    return wire(owned_row(conn, findings, actor, fid, "finding"))
 
 
 def _history_wire(r: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vulnhound.service.db.tables import resource_tags, resources
-from vulnhound.service.domain.common import Actor, Conflict, Invalid, NotFound, audit, new_id, now
+from vulnhound.service.domain.common import Actor, Conflict, Invalid, audit, new_id, now, owned_row
 
 TYPES = ("HOST", "CONTAINER_IMAGE", "FUNCTION", "SBOM")
 MAX_TAGS = 50
@@ -73,13 +73,8 @@ def create(conn: sa.Connection, actor: Actor, rtype: str, name: str, details: di
 
 
 def row_of(conn: sa.Connection, actor: Actor, rid: str, include_deleted: bool = False) -> Any:
-    q = sa.select(resources).where(resources.c.id == rid, resources.c.account_id == actor.account_id)
-    if not include_deleted:
-        q = q.where(resources.c.deleted_at.is_(None))
-    row = conn.execute(q).mappings().first()
-    if row is None:
-        raise NotFound(f"no resource {rid!r}")
-    return row
+    live = () if include_deleted else (resources.c.deleted_at.is_(None),)
+    return owned_row(conn, resources, actor, rid, "resource", *live)
 
 
 def get(conn: sa.Connection, actor: Actor, rid: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from vulnhound.service.continuous import keyindex
 from vulnhound.service.db.tables import findings, resources, scans
 from vulnhound.service.domain import inventories
 from vulnhound.service.domain import resources as res
-from vulnhound.service.domain.common import Actor, Forbidden, Invalid, NotFound, audit, new_id, now
+from vulnhound.service.domain.common import Actor, Forbidden, Invalid, audit, new_id, now, owned_row
 from vulnhound.service.domain.lifecycle import ingest
 from vulnhound.service.domain.suppression import apply_rules
 from vulnhound.service.events.outbox import emit
@@ -79,11 +79,7 @@ def create_target(conn: sa.Connection, actor: Actor, rid: str, target: str, root
 
 
 def get(conn: sa.Connection, actor: Actor, sid: str) -> dict[str, Any]:
-    row = conn.execute(sa.select(scans).where(scans.c.id == sid, scans.c.account_id == actor.account_id)
-                       ).mappings().first()
-    if row is None:
-        raise NotFound(f"no scan {sid!r}")
-    return _wire(row)
+    return _wire(owned_row(conn, scans, actor, sid, "scan"))
 
 
 def list_for(conn: sa.Connection, actor: Actor, rid: str | None = None, limit: int = 100,

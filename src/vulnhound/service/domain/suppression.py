@@ -12,7 +12,16 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from vulnhound.service.db.tables import filters, findings
-from vulnhound.service.domain.common import Actor, Conflict, Invalid, NotFound, audit, new_id, now, parse_time
+from vulnhound.service.domain.common import (
+    Actor,
+    Conflict,
+    Invalid,
+    audit,
+    new_id,
+    now,
+    owned_row,
+    parse_time,
+)
 from vulnhound.service.domain.criteria import FilterCriteria, where
 from vulnhound.service.domain.lifecycle import _event, history
 from vulnhound.service.events.outbox import emit_many, event_row
@@ -57,11 +66,7 @@ def create(conn: sa.Connection, actor: Actor, name: str, action: str, criteria: 
 
 
 def get(conn: sa.Connection, actor: Actor, fid: str) -> dict[str, Any]:
-    row = conn.execute(sa.select(filters).where(filters.c.id == fid, filters.c.account_id == actor.account_id)
-                       ).mappings().first()
-    if row is None:
-        raise NotFound(f"no filter {fid!r}")
-    return _wire(row)
+    return _wire(owned_row(conn, filters, actor, fid, "filter"))
 
 
 def list_all(conn: sa.Connection, actor: Actor, action: str | None = None, limit: int = 1000,

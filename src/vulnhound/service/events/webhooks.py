@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from vulnhound.service.db.tables import deliveries, events, webhooks
-from vulnhound.service.domain.common import Actor, Invalid, NotFound, audit, new_id, now
+from vulnhound.service.domain.common import Actor, Invalid, audit, new_id, now, owned_row
 from vulnhound.service.events.outbox import TYPES
 
 STATUSES = ("PENDING", "DELIVERED", "DEAD")
@@ -100,11 +100,7 @@ def _wire(row: Any, stats: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def _row(conn: sa.Connection, actor: Actor, wid: str) -> Any:
-    row = conn.execute(sa.select(webhooks).where(webhooks.c.id == wid, webhooks.c.account_id == actor.account_id)
-                       ).mappings().first()
-    if row is None:
-        raise NotFound(f"no webhook {wid!r}")
-    return row
+    return owned_row(conn, webhooks, actor, wid, "webhook")
 
 
 def stats(conn: sa.Connection, wids: list[str]) -> dict[str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vulnhound.service.db.tables import resources, scans, schedules
-from vulnhound.service.domain.common import Actor, Forbidden, Invalid, NotFound, audit, iso, new_id, now
+from vulnhound.service.domain.common import Actor, Forbidden, Invalid, audit, iso, new_id, now, owned_row
 from vulnhound.service.jobs import store
 from vulnhound.service.jobs.interface import JobContext
 
@@ -64,11 +64,7 @@ def create(conn: sa.Connection, actor: Actor, kind: str, interval: int, resource
 
 
 def _row(conn: sa.Connection, actor: Actor, sid: str) -> Any:
-    row = conn.execute(sa.select(schedules).where(schedules.c.id == sid, schedules.c.account_id == actor.account_id)
-                       ).mappings().first()
-    if row is None:
-        raise NotFound(f"no schedule {sid!r}")
-    return row
+    return owned_row(conn, schedules, actor, sid, "schedule")
 
 
 def get(conn: sa.Connection, actor: Actor, sid: str) -> dict[str, Any]:
