@@ -25,7 +25,6 @@ _SBOM_OPTIONS: dict[str, tuple[str, bool]] = {
     "--runtime": ("runtime", True),
     "--no-verify": ("no_verify", False),
 }
-_FORMATS = ("table", "json", "cyclonedx", "spdx-json")  # vulnhound.exports.inventory_formats.FORMATS
 
 
 def parse_sbom(argv: Sequence[str]) -> dict[str, Any] | None:
@@ -64,7 +63,9 @@ def parse_sbom(argv: Sequence[str]) -> dict[str, Any] | None:
             layers.append(value)
         else:
             kwargs[key] = value
-    if target is None or kwargs.get("fmt", "table") not in _FORMATS:
+    from vulnhound.exports.inventory_formats import FORMATS  # light: the scan needs the inventory model anyway
+
+    if target is None or kwargs.get("fmt", "table") not in FORMATS:
         return None
     kwargs["target"] = target
     kwargs["layer"] = layers
