@@ -3,9 +3,9 @@ knowledge base) with the in-process executor (threads in one process) and with C
 
     .venv/bin/python -m bench.bench_workers [--db KB] [--jobs 100] [--workers 2] [--broker redis://127.0.0.1:6379/8]
 
-A PostgreSQL database ``vh_bench_workers`` on 127.0.0.1 is (re)created. Every resource is scanned once first
-(untimed, creates its findings), then each executor runs one rescan of every resource; the time is from the first
-submit to the last job finished (worker start-up excluded). Prints a Markdown table.
+A throw-away PostgreSQL database on 127.0.0.1 holds the store (dropped at the end). Every resource is scanned
+once first (untimed, creates its findings), then each executor runs one rescan of every resource; the time is from
+the first submit to the last job finished (worker start-up excluded). Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.pgtemp import service_store
 from vulnhound.exports.inventory_json import to_wire
 from vulnhound.inventory.build import build_inventory
-from vulnhound.service.db.engine import open_store
 from vulnhound.service.db.tables import jobs
 from vulnhound.service.domain import inventories
 from vulnhound.service.domain.accounts import bootstrap
@@ -36,17 +36,6 @@ from vulnhound.service.server import KnowledgeBaseIndex
 from vulnhound.sources.resolve import open_source
 
 REPO = Path(__file__).resolve().parents[1]
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
-DB_NAME = "vh_bench_workers"
-
-
-def fresh_database() -> str:
-    admin = sa.create_engine(PG + "postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{DB_NAME}"')
-    admin.dispose()
-    return PG + DB_NAME
 
 
 def setup(engine: sa.Engine, n: int, target: str) -> tuple[str, list[str], str]:
@@ -161,37 +150,36 @@ def main() -> None:
         kb = str(Path(tmp.name) / "kb.db")
         subprocess.run([str(REPO / ".venv/bin/vulnhound"), "db", "update", "--mirror",
                         str(REPO.parent / "shared" / "vulndata"), "--db", kb, "-q"], check=True)
-    url = fresh_database()
-    engine = open_store(url)
-    account, rids, digest = setup(engine, args.jobs, args.target)
-    index = KnowledgeBaseIndex(kb)
-    ctx = JobContext(engine=engine, index=index, kb=index.knowledge_base)
+    with service_store("postgresql", Path(tmp.name), "vh_bench_workers") as engine:
+        url = engine.url.render_as_string(hide_password=False)
+        account, rids, digest = setup(engine, args.jobs, args.target)
+        index = KnowledgeBaseIndex(kb)
+        ctx = JobContext(engine=engine, index=index, kb=index.knowledge_base)
 
-    again = args.target if args.collect else None
-    first = queue_scans(engine, account, rids, digest)
-    t_first = run_inprocess(ctx, first, args.workers)  # creates the findings; not compared
-    check(engine, first)
-    ids = queue_scans(engine, account, rids, digest, again)
-    t_in = run_inprocess(ctx, ids, args.workers)
-    check(engine, ids)
-    warm = queue_scans(engine, account, rids[:4 * args.workers], digest, again)
-    ids = queue_scans(engine, account, rids, digest, again)
-    t_cel = run_celery(url, kb, args.broker, ids, warm, args.workers, engine)
-    check(engine, ids)
-    load = os.getloadavg()
-    with engine.connect() as conn:
-        pkgs = conn.exec_driver_sql("SELECT packages FROM inventories LIMIT 1").scalar()
-    what = "collect + match" if args.collect else "re-match snapshot"
-    print(f"| executor | {args.jobs} rescans ({what}, {pkgs} packages each) | jobs/s |")
-    print("|---|---:|---:|")
-    print(f"| in-process, {args.workers} threads (first scans, untimed baseline) | {t_first:.1f} s | "
-          f"{args.jobs / t_first:.1f} |")
-    print(f"| in-process, {args.workers} threads | {t_in:.1f} s | {args.jobs / t_in:.1f} |")
-    print(f"| Celery, {args.workers} worker processes ({args.broker.split(':')[0]}) | {t_cel:.1f} s | "
-          f"{args.jobs / t_cel:.1f} |")
-    print(f"\nspeed-up {t_in / t_cel:.2f}x; {os.cpu_count()} CPUs; load average {load[0]:.2f} {load[1]:.2f} "
-          f"{load[2]:.2f}; Python {sys.version.split()[0]}")
-    engine.dispose()
+        again = args.target if args.collect else None
+        first = queue_scans(engine, account, rids, digest)
+        t_first = run_inprocess(ctx, first, args.workers)  # creates the findings; not compared
+        check(engine, first)
+        ids = queue_scans(engine, account, rids, digest, again)
+        t_in = run_inprocess(ctx, ids, args.workers)
+        check(engine, ids)
+        warm = queue_scans(engine, account, rids[:4 * args.workers], digest, again)
+        ids = queue_scans(engine, account, rids, digest, again)
+        t_cel = run_celery(url, kb, args.broker, ids, warm, args.workers, engine)
+        check(engine, ids)
+        load = os.getloadavg()
+        with engine.connect() as conn:
+            pkgs = conn.exec_driver_sql("SELECT packages FROM inventories LIMIT 1").scalar()
+        what = "collect + match" if args.collect else "re-match snapshot"
+        print(f"| executor | {args.jobs} rescans ({what}, {pkgs} packages each) | jobs/s |")
+        print("|---|---:|---:|")
+        print(f"| in-process, {args.workers} threads (first scans, untimed baseline) | {t_first:.1f} s | "
+              f"{args.jobs / t_first:.1f} |")
+        print(f"| in-process, {args.workers} threads | {t_in:.1f} s | {args.jobs / t_in:.1f} |")
+        print(f"| Celery, {args.workers} worker processes ({args.broker.split(':')[0]}) | {t_cel:.1f} s | "
+              f"{args.jobs / t_cel:.1f} |")
+        print(f"\nspeed-up {t_in / t_cel:.2f}x; {os.cpu_count()} CPUs; load average {load[0]:.2f} {load[1]:.2f} "
+              f"{load[2]:.2f}; Python {sys.version.split()[0]}")
 
 
 if __name__ == "__main__":
