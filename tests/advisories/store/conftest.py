@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bench.pgtemp import temp_database
 from vulnhound.advisories.store import KnowledgeBase, open_engine
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -18,20 +19,8 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh database for this session, dropped at the end; skips when PostgreSQL is not running."""
-    name = f"vulnhound_test_{secrets.token_hex(4)}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temp_database("vulnhound_test", PG_ADMIN, pytest.skip) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
