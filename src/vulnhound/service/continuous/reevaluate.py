@@ -187,6 +187,14 @@ def _keyed_scope(keys: set[keyindex.Key], extra: dict[str, set[str]], rid: str, 
     return scope_of
 
 
+def _apply(engine: sa.Engine, index: AdvisoryIndex, rids: Iterable[str], keys: set[keyindex.Key],
+           extra: dict[str, set[str]], cause: Cause, result: Result) -> None:
+    """Re-match the touched packages of each resource (one transaction each): every path of a run ends here."""
+    invs = _Inventories(engine)
+    for rid in rids:
+        _one(engine, index, invs, rid, _keyed_scope(keys, extra, rid, index), cause, result)
+
+
 # -- selecting resources ----------------------------------------------------------------------------------------
 
 def _accounts(conn: sa.Connection) -> list[str]:
@@ -277,9 +285,8 @@ def _slice(bounds: tuple[int, int]) -> Result:
     engine.dispose(close=False)
     kb_engine.dispose(close=False)
     index = CachingIndex(StoreIndex(KnowledgeBase(kb_engine)))
-    part, invs = Result(), _Inventories(engine)
-    for rid in st["rids"][bounds[0]:bounds[1]]:
-        _one(engine, index, invs, rid, _keyed_scope(st["keys"], st["extra"], rid, index), st["cause"], part)
+    part = Result()
+    _apply(engine, index, st["rids"][bounds[0]:bounds[1]], st["keys"], st["extra"], st["cause"], part)
     return part
 
 
@@ -379,9 +386,7 @@ def incremental(engine: sa.Engine, index_factory: Callable[[], AdvisoryIndex], k
     elif workers > 1 and len(plan.ordered) > 1:
         _in_processes(engine, kb, plan.ordered, plan.keys, plan.extra, plan.cause, result, workers)
     else:
-        invs = _Inventories(engine)
-        for rid in plan.ordered:
-            _one(engine, index, invs, rid, _keyed_scope(plan.keys, plan.extra, rid, index), plan.cause, result)
+        _apply(engine, index, plan.ordered, plan.keys, plan.extra, plan.cause, result)
     _finish(engine, plan, result)
     result.seconds = time.perf_counter() - started
     return result
@@ -416,9 +421,8 @@ def reevaluate_slice(engine: sa.Engine, index_factory: Callable[[], AdvisoryInde
     cause = Cause(c["default"], c["kbOperation"], {vid: (k, op) for vid, (k, op) in c["records"].items()})
     keys = {(e, n) for e, n in payload["keys"]}
     extra = {rid: set(pids) for rid, pids in payload["extra"].items()}
-    index, invs, result = CachingIndex(index_factory()), _Inventories(engine), Result()
-    for rid in payload["rids"]:
-        _one(engine, index, invs, rid, _keyed_scope(keys, extra, rid, index), cause, result)
+    result = Result()
+    _apply(engine, CachingIndex(index_factory()), payload["rids"], keys, extra, cause, result)
     return result
 
 
