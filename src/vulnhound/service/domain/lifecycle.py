@@ -90,8 +90,7 @@ def package_id_of(detail: Mapping[str, Any]) -> str | None:
 
 def columns(f: Finding) -> dict[str, Any]:
     """The indexed columns of a finding; everything else stays in ``detail`` (its wire form)."""
-    # Round-tripped through JSON so it compares equal to what the store gives back (tuples become lists).
-    wire = json.loads(json.dumps(finding_to_wire(f)))
+    wire = finding_to_wire(f)
     pkg = f.package.vulnerable_packages[0] if f.package and f.package.vulnerable_packages else None
     return {
         "type": f.type.value, "title": f.title[:1024], "severity": f.severity.value,
@@ -109,6 +108,12 @@ def columns(f: Finding) -> dict[str, Any]:
 def _material(row: Any) -> tuple[Any, ...]:
     return (row["severity"], round(float(row["risk_score"]), 4), row["fix_available"], bool(row["exploit_available"]),
             round(float(row["epss_score"]), 6))
+
+
+def _as_stored(detail: dict[str, Any]) -> Any:
+    """The wire form as the store gives it back (tuples become lists), for comparing with a stored row; only the
+    re-evaluation compares, so scans do not pay for the round trip."""
+    return json.loads(json.dumps(detail))
 
 
 def _diff(old: Any, new: Any) -> dict[str, Any]:
@@ -187,7 +192,7 @@ def ingest(conn: sa.Connection, account_id: str, resource_id: str, resource_type
             continue
         reopen = old["status"] == "CLOSED"
         material = _material(old) != _material(cols)
-        if not observed and not reopen and not material and old["detail"] == cols["detail"]:
+        if not observed and not reopen and not material and old["detail"] == _as_stored(cols["detail"]):
             continue  # nothing to write: a re-evaluation that finds the same thing leaves the row alone
         status = "ACTIVE" if reopen else old["status"]
         new = {**cols, "status": status, "last_observed_at": when if observed else old["last_observed_at"],
