@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from eventkit import Store, store_fixture  # noqa: F401
 
+from vulnhound.service.db.cursors import read as read_cursor
+from vulnhound.service.db.cursors import write as write_cursor
 from vulnhound.service.events import nats_pub
-from vulnhound.service.events.nats_pub import NatsPublisher, read_cursor, write_cursor
+from vulnhound.service.events.nats_pub import NatsPublisher
 
 NATS_URL = "nats://127.0.0.1:4222"
 pytestmark = pytest.mark.services

@@ -26,7 +26,8 @@ from vulnhound.matching.index import AdvisoryIndex
 from vulnhound.matching.keys import Unsupported, keys_for
 from vulnhound.service.continuous import keyindex
 from vulnhound.service.continuous.cache import CachingIndex
-from vulnhound.service.db.tables import findings, resources, service_cursors
+from vulnhound.service.db import cursors
+from vulnhound.service.db.tables import findings, resources
 from vulnhound.service.domain import inventories
 from vulnhound.service.domain.common import now
 from vulnhound.service.domain.lifecycle import (
@@ -86,19 +87,12 @@ class Result:
 # -- cursor ----------------------------------------------------------------------------------------------------
 
 def cursor(conn: sa.Connection, name: str = CURSOR) -> int:
-    pos = conn.execute(sa.select(service_cursors.c.position).where(service_cursors.c.name == name)).scalar()
-    return int(pos or 0)
+    return cursors.read(conn, name)
 
 
 def advance(conn: sa.Connection, since: int, to: int, name: str = CURSOR) -> bool:
     """Compare-and-set: False when another run moved the cursor first (it then owns the events)."""
-    c = service_cursors
-    if conn.execute(sa.select(c.c.name).where(c.c.name == name).with_for_update()).first() is None:
-        conn.execute(c.insert().values(name=name, position=to, updated_at=now()))
-        return since == 0
-    moved = conn.execute(sa.update(c).where(c.c.name == name, c.c.position == since).values(
-        position=to, updated_at=now())).rowcount
-    return bool(moved)
+    return cursors.advance(conn, name, since, to)
 
 
 def behind(engine: sa.Engine, kb: KnowledgeBase) -> bool:

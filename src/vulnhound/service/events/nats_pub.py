@@ -17,8 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from vulnhound.service.db.tables import events, service_cursors
-from vulnhound.service.domain.common import now
+from vulnhound.service.db.cursors import read as read_cursor
+from vulnhound.service.db.cursors import write as write_cursor
+from vulnhound.service.db.tables import events
 from vulnhound.service.events.outbox import envelope
 from vulnhound.service.events.watermark import Watermark
 
@@ -27,17 +28,6 @@ log = logging.getLogger(__name__)
 
 def subject_for(prefix: str, account_id: str, type_: str) -> str:
     return f"{prefix}.{account_id}.{type_.removeprefix('vulnhound.')}"
-
-
-def read_cursor(conn: sa.Connection, name: str) -> int:
-    pos = conn.execute(sa.select(service_cursors.c.position).where(service_cursors.c.name == name)).scalar()
-    return int(pos or 0)
-
-
-def write_cursor(conn: sa.Connection, name: str, position: int) -> None:
-    if not conn.execute(sa.update(service_cursors).where(service_cursors.c.name == name)
-                        .values(position=position, updated_at=now())).rowcount:
-        conn.execute(service_cursors.insert().values(name=name, position=position, updated_at=now()))
 
 
 class NatsPublisher:
